@@ -26,7 +26,7 @@ inline constexpr std::int64_t kSchemaVersion = 1;
 // "RFTM" in ASCII: PRAGMA application_id of every raftmeta storage file.
 inline constexpr std::int64_t kApplicationId = 0x5246544D;
 // Snapshot data is stored in rows of at most this many bytes.
-inline constexpr std::size_t kSnapshotRowBytes = 1 << 20;
+inline constexpr std::size_t kSnapshotRowBytes = 256 << 10;
 
 // Creates the schema (current version) and the meta and hard-state rows in an
 // empty database, in one transaction.
