@@ -39,8 +39,8 @@
 #include "sidecar/raft/types.h"
 
 namespace raftmeta::health {
-class Failpoints;
-class NodeMetrics;
+class FailpointRegistry;
+struct NodeMetrics;
 }  // namespace raftmeta::health
 
 namespace raftmeta::node {
@@ -173,7 +173,7 @@ struct AdminReply {
 // Health hooks; every pointer may be null except progress.
 struct NodeHealth {
   health::ProgressStamps* progress = nullptr;
-  health::Failpoints* failpoints = nullptr;
+  health::FailpointRegistry* failpoints = nullptr;
   health::NodeMetrics* metrics = nullptr;
 };
 
@@ -232,8 +232,10 @@ class Node {
  private:
   Node();
   std::shared_ptr<NodeShared> shared_;
-  std::unique_ptr<ApplyLoop> apply_loop_;
-  std::unique_ptr<RaftLoop> raft_loop_;
+  std::shared_ptr<ApplyLoop> apply_loop_;
+  std::shared_ptr<RaftLoop> raft_loop_;
+  class Handler;
+  std::unique_ptr<Handler> handler_;
   bool stopped_ = false;
 };
 

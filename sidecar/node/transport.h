@@ -35,6 +35,9 @@ struct MessageBatch {
   // The sender's advertised client address, so members learn where to send
   // clients (the leader's address in status and UNAVAILABLE answers).
   std::string from_client_address;
+  // The sender's advertised peer address, so a receiver that does not know
+  // the sender yet (a new learner) can answer it.
+  std::string from_peer_address;
   std::vector<raft::Message> messages;
 };
 

@@ -1,0 +1,477 @@
+#include "sidecar/node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "sidecar/health/failpoints.h"
+#include "sidecar/health/metrics.h"
+#include "sidecar/node/apply_loop.h"
+#include "sidecar/node/completion.h"
+#include "sidecar/node/forwarding.h"
+#include "sidecar/node/node_shared.h"
+#include "sidecar/node/node_snapshot.h"
+#include "sidecar/node/raft_loop.h"
+#include "sidecar/storage/log_store.h"
+
+namespace raftmeta::node {
+namespace {
+
+// Bootstrap snapshot: every member of a new cluster starts from the same
+// snapshot at (index 1, term 1) holding the initial voters, so the first log
+// entry any of them writes is index 2.
+constexpr raft::Index kBootstrapIndex = 1;
+constexpr raft::Term kBootstrapTerm = 1;
+
+health::ReadConsistency metric_level(Consistency level) {
+  switch (level) {
+    case Consistency::kLinearizable:
+      return health::ReadConsistency::kLinearizable;
+    case Consistency::kLease:
+      return health::ReadConsistency::kLease;
+    case Consistency::kStale:
+      break;
+  }
+  return health::ReadConsistency::kStale;
+}
+
+std::string validate(const NodeOptions& o) {
+  if (o.id == raft::kNoNode) return "the member id must be a positive number";
+  if (o.cluster_id.empty()) return "the cluster id must not be empty";
+  if (o.data_dir.empty()) return "the data directory must be set";
+  if (o.heartbeat_ms <= 0) return "heartbeat-ms must be positive";
+  if (o.election_ms < 2 * o.heartbeat_ms) return "election-ms must be at least 2 x heartbeat-ms";
+  if (o.lease_drift_ms < 0) return "the lease drift bound must not be negative";
+  if (o.inbox_capacity == 0 || o.apply_queue_entries == 0) return "queue bounds must be positive";
+  return {};
+}
+
+}  // namespace
+
+// Receives peer traffic for this member. Runs on transport threads; never
+// blocks (inbox pushes only).
+class Node::Handler final : public TransportHandler {
+ public:
+  explicit Handler(std::shared_ptr<NodeShared> shared) : shared_(std::move(shared)) {}
+
+  void on_batch(MessageBatch batch) override {
+    const NodeOptions& o = shared_->options;
+    if (batch.cluster_id != o.cluster_id || batch.to != o.id) return;  // refused
+    shared_->inbox.try_push(PeerBatchItem{std::move(batch)});          // full: dropped
+  }
+
+  void on_forward(ForwardRequest request, std::function<void(ForwardResponse)> reply) override {
+    const NodeOptions& o = shared_->options;
+    if (request.cluster_id != o.cluster_id || request.to != o.id) {
+      ForwardResponse r;
+      r.code = kFailedPrecondition;
+      r.message = "forwarded request for another cluster or member";
+      reply(std::move(r));
+      return;
+    }
+    const Deadline deadline =
+        Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(1, request.timeout_ms));
+    bool queued;
+    if (request.kind == ForwardRequest::Kind::kPropose) {
+      queued = shared_->inbox.try_push(
+          ProposeItem{std::move(request.command), deadline, true,
+                      [reply](ProposeReply p) { reply(to_forward_response(p)); }});
+    } else {
+      queued = shared_->inbox.try_push(
+          AdminItem{request.kind, request.target, std::move(request.peer_address), deadline, true,
+                    [reply](AdminReply a) { reply(to_forward_response(a)); }});
+    }
+    if (!queued) {
+      ForwardResponse r;
+      r.code = kUnavailable;
+      r.message = "the leader is overloaded or stopping; retry";
+      reply(std::move(r));
+    }
+  }
+
+ private:
+  std::shared_ptr<NodeShared> shared_;
+};
+
+Node::Node() = default;
+
+Node::~Node() {
+  if (!stopped_ && shared_) {
+    shutdown(Clock::now() + std::chrono::milliseconds(shared_->options.shutdown_timeout_ms));
+  }
+}
+
+std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> applier,
+                                  Transport* transport, NodeHealth health, std::string* error) {
+  if (std::string bad = validate(options); !bad.empty()) {
+    *error = bad;
+    return nullptr;
+  }
+  if (!applier || transport == nullptr) {
+    *error = "a state machine and a transport are required";
+    return nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    *error = "cannot create data directory " + options.data_dir + ": " + ec.message();
+    return nullptr;
+  }
+  const bool has_data =
+      std::filesystem::exists(std::filesystem::path(options.data_dir) / "raft.db");
+  const bool bootstrap = !has_data && !options.join && !options.initial_members.empty();
+  if (!has_data && !options.join && options.initial_members.empty()) {
+    *error = "no Raft data in " + options.data_dir +
+             ": pass --initial-members to bootstrap a new cluster or --join to be added to one";
+    return nullptr;
+  }
+  if (bootstrap && options.initial_members.count(options.id) == 0) {
+    *error = "--initial-members does not include this member's id " + std::to_string(options.id);
+    return nullptr;
+  }
+  if (has_data && !options.initial_members.empty()) {
+    spdlog::info("{} already holds Raft data: --initial-members is ignored (no second bootstrap)",
+                 options.data_dir);
+  }
+
+  storage::OpenOptions open;
+  open.data_dir = options.data_dir;
+  open.cluster_id = options.cluster_id;
+  open.member_id = options.id;
+  open.create_if_missing = !has_data;
+  open.keep_tail_entries = options.compaction_margin;
+  open.progress = health.progress;
+  if (health.failpoints != nullptr) {
+    health::FailpointRegistry* failpoints = health.failpoints;
+    open.before_write = [failpoints] { failpoints->eval(health::kFailpointPersist); };
+  }
+  storage::Status status;
+  std::unique_ptr<storage::LogStore> store = storage::LogStore::open(open, &status);
+  if (!store) {
+    *error = status.to_string();
+    return nullptr;
+  }
+  if (bootstrap) {
+    raft::Snapshot snapshot;
+    snapshot.meta.index = kBootstrapIndex;
+    snapshot.meta.term = kBootstrapTerm;
+    for (const auto& [id, address] : options.initial_members) {
+      snapshot.meta.conf.voters.push_back(id);
+    }
+    NodeSnapshotData data;
+    data.peer_addresses = options.initial_members;
+    data.state = applier->snapshot();
+    snapshot.data = encode_node_snapshot(data);
+    storage::WriteBatch batch;
+    batch.snapshot = snapshot;
+    batch.hard_state = raft::HardState{kBootstrapTerm, raft::kNoNode, kBootstrapIndex};
+    if (storage::Status s = store->save(batch); !s) {
+      *error = "bootstrapping the cluster failed: " + s.to_string();
+      return nullptr;
+    }
+    spdlog::info("member {} bootstrapped cluster {} with {} voters", options.id, options.cluster_id,
+                 options.initial_members.size());
+  }
+
+  // Replay: fill the core's cache and restore the state machine.
+  storage::StartupState startup;
+  if (storage::Status s = store->load_all(&startup); !s) {
+    *error = "reading the Raft log failed: " + s.to_string();
+    return nullptr;
+  }
+  auto cache = std::make_unique<raft::MemoryStorage>();
+  std::map<raft::NodeId, std::string> peers;
+  raft::ConfState conf;
+  raft::Index applied = 0;
+  raft::Term applied_term = 0;
+  if (startup.snapshot.index > 0) {
+    raft::Snapshot snapshot;
+    if (storage::Status s = store->read_snapshot(&snapshot); !s) {
+      *error = "reading the stored snapshot failed: " + s.to_string();
+      return nullptr;
+    }
+    NodeSnapshotData data;
+    std::string why;
+    if (!decode_node_snapshot(snapshot.data, &data, &why) ||
+        !applier->restore(snapshot.meta.index, data.state, &why)) {
+      *error = "restoring the stored snapshot at index " + std::to_string(snapshot.meta.index) +
+               " failed: " + why;
+      return nullptr;
+    }
+    peers = data.peer_addresses;
+    conf = snapshot.meta.conf;
+    applied = snapshot.meta.index;
+    applied_term = snapshot.meta.term;
+    cache->apply_snapshot(snapshot);
+  }
+  cache->append(startup.entries);
+  cache->set_hard_state(startup.hard_state);
+  for (const raft::Entry& entry : startup.entries) {
+    if (entry.type != raft::EntryType::kConfChange) continue;
+    auto change = raft::decode_conf_change(entry.data);
+    if (change && change->type == raft::ConfChangeType::kAddLearner) {
+      peers[change->node_id] = change->context;
+    }
+  }
+
+  raft::Config config;
+  config.id = options.id;
+  config.heartbeat_tick = 1;
+  config.election_tick = std::max(2, options.election_ms / options.heartbeat_ms);
+  config.seed = options.seed != 0 ? options.seed : options.id * 0x9E3779B97F4A7C15ull + 1;
+  config.applied = applied;
+  std::string why;
+  std::unique_ptr<raft::RawNode> raw = raft::RawNode::create(config, cache.get(), &why);
+  if (!raw) {
+    *error = "the stored Raft state is inconsistent: " + why;
+    return nullptr;
+  }
+
+  std::unique_ptr<Node> node(new Node());
+  node->shared_ = std::make_shared<NodeShared>(options, transport, health);
+  NodeShared& shared = *node->shared_;
+  shared.applied.store(applied, std::memory_order_release);
+  shared.health.progress->applied_index.store(applied, std::memory_order_relaxed);
+  shared.health.progress->apply_queued_index.store(applied, std::memory_order_relaxed);
+  shared.health.progress->apply_progress_ns.store(health::monotonic_ns(),
+                                                  std::memory_order_relaxed);
+  node->handler_ = std::make_unique<Handler>(node->shared_);
+  transport->start(options.id, options.cluster_id, node->handler_.get());
+  node->apply_loop_ = std::make_shared<ApplyLoop>(node->shared_, std::move(applier), applied,
+                                                  applied_term, conf, peers);
+  node->raft_loop_ = std::make_shared<RaftLoop>(node->shared_, std::move(store), std::move(cache),
+                                                std::move(raw), peers, applied);
+  node->apply_loop_->start();
+  node->raft_loop_->start();
+  shared.health.progress->startup_done.store(true, std::memory_order_release);
+  return node;
+}
+
+std::shared_ptr<const NodeStatus> Node::status() const {
+#ifdef RAFTMETA_PLANT_INCIDENT_LOCK
+  // THE PLANTED INCIDENT: status guarded by the lock the apply thread holds
+  // while it applies (the old Raft lock).
+  std::lock_guard<std::mutex> lock(shared_->incident_status_lock);
+#endif
+  return shared_->status.load(std::memory_order_acquire);
+}
+
+namespace {
+
+RequestStatus with_leader_hint(RequestStatus status, const NodeStatus& s) {
+  if (status.leader_id == raft::kNoNode) status.leader_id = s.leader_id;
+  if (status.leader_client_address.empty() && status.leader_id == s.leader_id) {
+    status.leader_client_address = s.leader_client_address;
+  }
+  return status;
+}
+
+}  // namespace
+
+ProposeReply Node::propose(std::string command, Deadline deadline) {
+  ProposeReply reply;
+  if (command.size() > shared_->options.max_request_bytes) {
+    reply.status.code = kInvalidArgument;
+    reply.status.message = "the command is " + std::to_string(command.size()) +
+                           " bytes; the limit is " +
+                           std::to_string(shared_->options.max_request_bytes);
+    return reply;
+  }
+  auto completion = std::make_shared<Completion<ProposeReply>>();
+  if (!shared_->inbox.try_push(
+          ProposeItem{std::move(command), deadline, false, completer(completion)})) {
+    reply.status.code = kUnavailable;
+    reply.status.message =
+        shared_->stopping.load() ? "the node is stopping" : "the node is overloaded; retry";
+    reply.status = with_leader_hint(reply.status, *status());
+    return reply;
+  }
+  if (auto answer = completion->wait_until(deadline)) return *answer;
+  reply.status.code = kDeadlineExceeded;
+  reply.status.message = "the write was not applied before the deadline (it may still be)";
+  reply.status = with_leader_hint(reply.status, *status());
+  return reply;
+}
+
+ReadBarrierReply Node::read_barrier(Consistency level, Deadline deadline) {
+  const auto started = Clock::now();
+  ReadBarrierReply reply;
+  if (shared_->health.failpoints != nullptr) {
+    shared_->health.failpoints->eval(health::kFailpointReadPath);
+  }
+  switch (level) {
+    case Consistency::kStale:
+      reply.revision = shared_->applied.load(std::memory_order_acquire);
+      break;
+    case Consistency::kLease: {
+      if (health::monotonic_ns() >= shared_->lease_until_ns.load(std::memory_order_acquire)) {
+        reply.status.code = kUnavailable;
+        reply.status.message = "this member holds no leader lease; read from the leader";
+        break;
+      }
+      const raft::Index commit = shared_->commit.load(std::memory_order_acquire);
+      auto completion = std::make_shared<Completion<ReadBarrierReply>>();
+      shared_->registry.register_read(commit, [completion](bool served, raft::Index applied) {
+        ReadBarrierReply r;
+        if (served) {
+          r.revision = applied;
+        } else {
+          r.status.code = kUnavailable;
+          r.status.message = "the node is stopping";
+        }
+        completion->complete(std::move(r));
+      });
+      auto answer = completion->wait_until(deadline);
+      if (!answer) {
+        reply.status.code = kDeadlineExceeded;
+        reply.status.message = "the leader did not apply up to its commit index in time";
+        break;
+      }
+      reply = *answer;
+      // The lease is checked again when the read is served: it may have
+      // ended, or a transfer may have begun, while we waited.
+      if (reply.status.ok() &&
+          health::monotonic_ns() >= shared_->lease_until_ns.load(std::memory_order_acquire)) {
+        reply.status.code = kUnavailable;
+        reply.status.message = "the leader lease ended while the read waited; retry";
+      }
+      break;
+    }
+    case Consistency::kLinearizable: {
+      auto completion = std::make_shared<Completion<ReadBarrierReply>>();
+      if (!shared_->inbox.try_push(ReadIndexItem{deadline, completer(completion)})) {
+        reply.status.code = kUnavailable;
+        reply.status.message = "the node is overloaded or stopping; retry";
+        break;
+      }
+      auto answer = completion->wait_until(deadline);
+      if (!answer) {
+        reply.status.code = kDeadlineExceeded;
+        reply.status.message = "the read index was not confirmed before the deadline";
+        break;
+      }
+      reply = *answer;
+      break;
+    }
+  }
+  {
+#ifdef RAFTMETA_PLANT_INCIDENT_LOCK
+    // THE PLANTED INCIDENT: the handler holds the state machine's lock while
+    // it asks for leader status, as the original read handler did.
+    std::lock_guard<std::mutex> state_lock(shared_->incident_state_lock);
+#endif
+    std::shared_ptr<const NodeStatus> current = status();
+    if (!reply.status.ok()) reply.status = with_leader_hint(reply.status, *current);
+  }
+  if (shared_->health.metrics != nullptr) {
+    shared_->health.metrics->observe_read(
+        metric_level(level), std::chrono::duration<double>(Clock::now() - started).count());
+  }
+  return reply;
+}
+
+namespace {
+
+AdminReply run_admin(NodeShared& shared, AdminItem item) {
+  const Deadline deadline = item.deadline;
+  auto completion = std::make_shared<Completion<AdminReply>>();
+  item.done = completer(completion);
+  AdminReply reply;
+  if (!shared.inbox.try_push(std::move(item))) {
+    reply.status.code = kUnavailable;
+    reply.status.message = "the node is overloaded or stopping; retry";
+    return reply;
+  }
+  if (auto answer = completion->wait_until(deadline)) return *answer;
+  reply.status.code = kDeadlineExceeded;
+  reply.status.message = "the operation did not complete before the deadline (it may still)";
+  return reply;
+}
+
+}  // namespace
+
+AdminReply Node::add_learner(raft::NodeId id, std::string peer_address, Deadline deadline) {
+  return run_admin(*shared_, AdminItem{ForwardRequest::Kind::kAddLearner, id,
+                                       std::move(peer_address), deadline, false, nullptr});
+}
+
+AdminReply Node::promote(raft::NodeId id, Deadline deadline) {
+  return run_admin(*shared_,
+                   AdminItem{ForwardRequest::Kind::kPromote, id, {}, deadline, false, nullptr});
+}
+
+AdminReply Node::remove(raft::NodeId id, Deadline deadline) {
+  return run_admin(*shared_,
+                   AdminItem{ForwardRequest::Kind::kRemove, id, {}, deadline, false, nullptr});
+}
+
+AdminReply Node::transfer_leader(raft::NodeId to, Deadline deadline) {
+  return run_admin(
+      *shared_, AdminItem{ForwardRequest::Kind::kTransferLeader, to, {}, deadline, false, nullptr});
+}
+
+AdminReply Node::take_snapshot(Deadline deadline) {
+  auto completion = std::make_shared<Completion<AdminReply>>();
+  AdminReply reply;
+  if (!shared_->inbox.try_push(TakeSnapshotItem{completer(completion)})) {
+    reply.status.code = kUnavailable;
+    reply.status.message = "the node is overloaded or stopping; retry";
+    return reply;
+  }
+  if (auto answer = completion->wait_until(deadline)) return *answer;
+  reply.status.code = kDeadlineExceeded;
+  reply.status.message = "the snapshot was not stored before the deadline";
+  return reply;
+}
+
+bool Node::shutdown(Deadline deadline) {
+  if (stopped_) return true;
+  stopped_ = true;
+  bool clean = true;
+  const NodeOptions& o = shared_->options;
+  // 1. A leader hands over first, bounded by two election timeouts.
+  auto s = status();
+  if (s->role == raft::Role::kLeader && s->members.size() > 1) {
+    const Deadline transfer_deadline =
+        std::min(deadline, Clock::now() + std::chrono::milliseconds(2 * o.election_ms));
+    AdminReply r = transfer_leader(raft::kNoNode, transfer_deadline);
+    if (r.status.ok()) {
+      while (Clock::now() < transfer_deadline && status()->leader_id == o.id) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    if (status()->leader_id == o.id) {
+      spdlog::warn("member {} is still the leader at shutdown: {}", o.id,
+                   r.status.ok() ? "the transfer did not finish in time" : r.status.message);
+    }
+  }
+  shared_->stopping.store(true);
+  // 2. Stop the Raft loop (it stops writing storage), then peer traffic.
+  clean &= raft_loop_->stop(deadline);
+  shared_->transport->stop();
+  // 3. In-flight applies finish.
+  clean &= apply_loop_->stop(deadline);
+  // 4. Everyone still waiting gets an answer.
+  RequestStatus stopping;
+  stopping.code = kUnavailable;
+  stopping.message = "the node is shutting down";
+  for (LoopItem& item : shared_->inbox.close()) {
+    if (auto* p = std::get_if<ProposeItem>(&item)) {
+      p->done(ProposeReply{stopping, {}, 0});
+    } else if (auto* r = std::get_if<ReadIndexItem>(&item)) {
+      r->done(ReadBarrierReply{stopping, 0});
+    } else if (auto* a = std::get_if<AdminItem>(&item)) {
+      a->done(AdminReply{stopping, {}});
+    } else if (auto* t = std::get_if<TakeSnapshotItem>(&item)) {
+      t->done(AdminReply{stopping, {}});
+    }
+  }
+  shared_->registry.fail_all(stopping);
+  // 5. Storage closes when the Raft loop object goes (if its thread stopped).
+  raft_loop_.reset();
+  apply_loop_.reset();
+  if (!clean) spdlog::error("member {} shut down uncleanly: a loop did not stop in time", o.id);
+  return clean;
+}
+
+}  // namespace raftmeta::node

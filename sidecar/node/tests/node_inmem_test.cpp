@@ -1,0 +1,240 @@
+// Three (and more) in-process members on the in-memory transport: writes,
+// reads at every level, forwarding, restarts from the data directory,
+// partitions, membership changes and InstallSnapshot.
+#include <gtest/gtest.h>
+
+#include "sidecar/node/tests/test_cluster.h"
+
+namespace raftmeta::node::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string set(const std::string& key, const std::string& value) {
+  return "set " + key + " " + value;
+}
+
+raft::NodeId a_follower(TestCluster& c, raft::NodeId leader) {
+  for (raft::NodeId id : c.ids()) {
+    if (id != leader) return id;
+  }
+  return raft::kNoNode;
+}
+
+TEST(NodeInMemory, WritesThroughAnyMemberReachEveryMember) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::Index last = 0;
+  for (int i = 0; i < 30; ++i) {
+    const raft::NodeId via = static_cast<raft::NodeId>(1 + i % 3);  // followers forward
+    ProposeReply r = c.write(via, set("k" + std::to_string(i), "v" + std::to_string(i)));
+    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    EXPECT_EQ(r.outcome.code, 0);
+    EXPECT_EQ(r.outcome.response, "ok " + std::to_string(r.index));
+    EXPECT_GT(r.index, last);
+    last = r.index;
+  }
+  for (raft::NodeId id : c.ids()) {
+    ASSERT_TRUE(c.wait_applied(id, last)) << "member " << id;
+    EXPECT_EQ(c.kv(id).current()->data.at("k29"), "v29");
+    EXPECT_EQ(c.kv(id).current()->data.size(), 30u);
+  }
+}
+
+TEST(NodeInMemory, CommandFailingAtApplyAnswersItsErrorAndAdvancesRevision) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ProposeReply bad = c.write(leader, "fail on purpose");
+  ASSERT_TRUE(bad.status.ok()) << bad.status.message;
+  EXPECT_EQ(bad.outcome.code, 9);
+  ProposeReply good = c.write(leader, set("a", "1"));
+  ASSERT_TRUE(good.status.ok());
+  EXPECT_EQ(good.index, bad.index + 1);
+}
+
+TEST(NodeInMemory, ReadsAtEveryLevel) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = a_follower(c, leader);
+  ProposeReply w = c.write(leader, set("x", "42"));
+  ASSERT_TRUE(w.status.ok());
+
+  // Linearizable on a follower: after the barrier the write is visible.
+  ReadBarrierReply lin;
+  for (int attempt = 0; attempt < 50 && !(lin = c.node(follower).read_barrier(
+                                              Consistency::kLinearizable, after(kSlack)))
+                                             .status.ok();
+       ++attempt) {
+  }
+  ASSERT_TRUE(lin.status.ok()) << lin.status.message;
+  EXPECT_GE(lin.revision, w.index);
+  EXPECT_EQ(c.kv(follower).current()->data.at("x"), "42");
+
+  // Lease on the leader (once a heartbeat round was acknowledged).
+  ReadBarrierReply lease;
+  const Deadline until = after(kElectionBound);
+  while (Clock::now() < until &&
+         !(lease = c.node(leader).read_barrier(Consistency::kLease, after(kSlack))).status.ok()) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(lease.status.ok()) << lease.status.message;
+  EXPECT_GE(lease.revision, w.index);
+
+  // Lease on a follower: refused, pointing at the leader.
+  ReadBarrierReply refused = c.node(follower).read_barrier(Consistency::kLease, after(kSlack));
+  EXPECT_EQ(refused.status.code, kUnavailable);
+  EXPECT_EQ(refused.status.leader_id, leader);
+  EXPECT_EQ(refused.status.leader_client_address, "client-" + std::to_string(leader));
+
+  // Stale anywhere, with the revision it reflects.
+  ReadBarrierReply stale = c.node(follower).read_barrier(Consistency::kStale, after(kSlack));
+  ASSERT_TRUE(stale.status.ok());
+  EXPECT_LE(stale.revision, c.node(follower).status()->commit);
+}
+
+TEST(NodeInMemory, LeaderStopAndRestartFromDataDir) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId old_leader = c.wait_for_leader();
+  ASSERT_NE(old_leader, raft::kNoNode);
+  ASSERT_TRUE(c.write(old_leader, set("before", "1")).status.ok());
+  c.stop(old_leader);
+
+  const raft::NodeId new_leader = c.wait_for_leader();
+  ASSERT_NE(new_leader, raft::kNoNode);
+  EXPECT_NE(new_leader, old_leader);
+  ProposeReply after_write = c.write(new_leader, set("after", "2"));
+  ASSERT_TRUE(after_write.status.ok());
+
+  c.start(old_leader);  // from its data directory
+  ASSERT_TRUE(c.wait_applied(old_leader, after_write.index));
+  EXPECT_EQ(c.kv(old_leader).current()->data.at("before"), "1");
+  EXPECT_EQ(c.kv(old_leader).current()->data.at("after"), "2");
+}
+
+TEST(NodeInMemory, PartitionedLeaderIsReplacedAndCatchesUpAfterHeal) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId old_leader = c.wait_for_leader();
+  ASSERT_NE(old_leader, raft::kNoNode);
+  ASSERT_TRUE(c.write(old_leader, set("a", "1")).status.ok());
+
+  c.network().isolate(old_leader);
+  std::vector<raft::NodeId> others;
+  for (raft::NodeId id : c.ids()) {
+    if (id != old_leader) others.push_back(id);
+  }
+  const raft::NodeId new_leader = c.wait_for_leader(kElectionBound, others);
+  ASSERT_NE(new_leader, raft::kNoNode);
+  EXPECT_NE(new_leader, old_leader);
+  // The isolated old leader cannot commit: its answer comes by the deadline
+  // and is not a success.
+  const Deadline deadline = after(milliseconds(1500));
+  ProposeReply lost = c.node(old_leader).propose(set("lost", "x"), deadline);
+  EXPECT_FALSE(lost.status.ok());
+  EXPECT_LE(Clock::now(), deadline + kSlack);
+
+  ProposeReply w = c.write(new_leader, set("b", "2"));
+  ASSERT_TRUE(w.status.ok());
+  c.network().heal();
+  ASSERT_TRUE(c.wait_applied(old_leader, w.index));
+  EXPECT_EQ(c.kv(old_leader).current()->data.at("b"), "2");
+  EXPECT_EQ(c.kv(old_leader).current()->data.count("lost"), 0u);
+}
+
+TEST(NodeInMemory, LearnerCatchesUpThroughInstallSnapshotThenPromoteAndRemove) {
+  TestCluster c(3, /*snapshot_entries=*/50);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::Index last = 0;
+  for (int i = 0; i < 200; ++i) {
+    ProposeReply r = c.write(leader, set("k" + std::to_string(i), std::to_string(i)));
+    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    last = r.index;
+  }
+  // The leader compacted its log: a new member can only catch up by snapshot.
+  const Deadline until = after(kElectionBound);
+  while (Clock::now() < until && c.node(leader).status()->snapshot_index == 0) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_GT(c.node(leader).status()->snapshot_index, 0u);
+
+  c.start(4, /*join=*/true);
+  AdminReply added = c.node(leader).add_learner(4, TestCluster::address(4), after(kElectionBound));
+  ASSERT_TRUE(added.status.ok()) << added.status.message;
+  ASSERT_TRUE(c.wait_applied(4, last));
+  EXPECT_EQ(c.kv(4).current()->data.at("k199"), "199");
+  EXPECT_GT(c.node(4).status()->snapshot_index, 0u);
+
+  AdminReply promoted;
+  const Deadline promote_until = after(kElectionBound);
+  do {
+    promoted = c.node(leader).promote(4, after(kSlack));
+  } while (!promoted.status.ok() && Clock::now() < promote_until &&
+           (std::this_thread::sleep_for(milliseconds(50)), true));
+  ASSERT_TRUE(promoted.status.ok()) << promoted.status.message;
+
+  AdminReply removed = c.node(leader).remove(4, after(kElectionBound));
+  ASSERT_TRUE(removed.status.ok()) << removed.status.message;
+  ProposeReply w = c.write(leader, set("after-remove", "1"));
+  ASSERT_TRUE(w.status.ok());
+}
+
+TEST(NodeInMemory, PromoteIsRefusedForAMemberThatIsNotALearner) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  AdminReply r = c.node(leader).promote(leader, after(kSlack));
+  EXPECT_EQ(r.status.code, kFailedPrecondition);
+  AdminReply unknown = c.node(leader).promote(99, after(kSlack));
+  EXPECT_EQ(unknown.status.code, kNotFound);
+}
+
+TEST(NodeInMemory, ShutdownOfTheLeaderTransfersLeadership) {
+  TestCluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.write(leader, set("a", "1")).status.ok());
+  const raft::Term term = c.node(leader).status()->term;
+  c.stop(leader);
+  // Someone else leads (by transfer: the shutdown waits for it).
+  const raft::NodeId next = c.wait_for_leader();
+  ASSERT_NE(next, raft::kNoNode);
+  EXPECT_NE(next, leader);
+  EXPECT_GT(c.node(next).status()->term, term);
+}
+
+TEST(NodeInMemory, StartRefusesMissingBootstrapAndWrongCluster) {
+  TestCluster c(3);
+  auto kv = std::make_shared<KvApplier>();
+  auto network = std::make_shared<InMemoryNetwork>();
+  InMemoryTransport transport(network, "peer-1");
+  NodeHealth health;
+  health::ProgressStamps progress;
+  health.progress = &progress;
+  std::string error;
+  NodeOptions o = c.options(1, /*join=*/false);
+  o.initial_members.clear();
+  EXPECT_EQ(Node::start(o, kv, &transport, health, &error), nullptr);
+  EXPECT_NE(error.find("--initial-members"), std::string::npos) << error;
+
+  c.start(1);
+  c.stop(1);
+  NodeOptions other = c.options(1, false);
+  other.cluster_id = "another-cluster";
+  error.clear();
+  EXPECT_EQ(Node::start(other, std::make_shared<KvApplier>(), &transport, health, &error), nullptr);
+  EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace raftmeta::node::testing

@@ -1,0 +1,202 @@
+// TestCluster: N raftmeta nodes in one process on an InMemoryNetwork, each
+// with its own data directory, for the runtime's tests.
+//
+// Time bounds come from the configured timers plus kSlack, scaled under the
+// sanitizers (and generous: CI runs on 2 loaded cores).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "sidecar/health/progress.h"
+#include "sidecar/node/inmem_transport.h"
+#include "sidecar/node/node.h"
+#include "sidecar/node/tests/kv_applier.h"
+
+namespace raftmeta::node::testing {
+
+#if defined(RAFTMETA_SANITIZER_THREAD) || defined(RAFTMETA_SANITIZER_ADDRESS)
+inline constexpr int kSanitizerScale = 4;
+#else
+inline constexpr int kSanitizerScale = 1;
+#endif
+// The one tolerance every timed wait in these tests adds to what the
+// configured timers imply.
+inline constexpr std::chrono::milliseconds kSlack{3000 * kSanitizerScale};
+
+inline constexpr int kHeartbeatMs = 100;
+inline constexpr int kElectionMs = 1000;
+// A leader exists within a few randomized election rounds.
+inline const std::chrono::milliseconds kElectionBound{10 * kElectionMs + kSlack.count()};
+
+inline Deadline after(std::chrono::milliseconds d) { return Clock::now() + d; }
+
+inline std::string make_temp_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "raftmeta-node-XXXXXX").string();
+  char* made = mkdtemp(pattern.data());
+  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+  return made;
+}
+
+class TestCluster {
+ public:
+  using ApplierFactory = std::function<std::shared_ptr<Applier>()>;
+
+  // Members use KvApplier unless `factory` makes another state machine (then
+  // kv() must not be used; applier() gives it).
+  explicit TestCluster(int voters, std::uint64_t snapshot_entries = 10000,
+                       ApplierFactory factory = nullptr)
+      : network_(std::make_shared<InMemoryNetwork>()),
+        root_(make_temp_dir()),
+        snapshot_entries_(snapshot_entries),
+        factory_(std::move(factory)) {
+    for (int i = 1; i <= voters; ++i) initial_[i] = address(i);
+  }
+  ~TestCluster() {
+    for (auto& [id, m] : members_) m.node.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  static std::string address(raft::NodeId id) { return "peer-" + std::to_string(id); }
+
+  NodeOptions options(raft::NodeId id, bool join) const {
+    NodeOptions o;
+    o.id = id;
+    o.cluster_id = "test-cluster";
+    o.data_dir = root_ + "/member-" + std::to_string(id);
+    o.peer_address = address(id);
+    o.client_address = "client-" + std::to_string(id);
+    if (!join) o.initial_members = initial_;
+    o.join = join;
+    o.heartbeat_ms = kHeartbeatMs;
+    o.election_ms = kElectionMs;
+    o.snapshot_entries = snapshot_entries_;
+    o.compaction_margin = 10;
+    o.shutdown_timeout_ms = 5000;
+    return o;
+  }
+
+  void start_all() {
+    for (const auto& [id, address] : initial_) start(id);
+  }
+
+  // Starts (or restarts from its data directory) member `id`.
+  void start(raft::NodeId id, bool join = false) {
+    Member& m = members_[id];
+    m.node.reset();
+    if (factory_) {
+      m.applier = factory_();
+      m.kv = nullptr;
+    } else {
+      m.kv = std::make_shared<KvApplier>();
+      m.applier = m.kv;
+    }
+    m.transport = std::make_unique<InMemoryTransport>(network_, address(id));
+    m.progress = std::make_unique<health::ProgressStamps>();
+    NodeHealth health;
+    health.progress = m.progress.get();
+    std::string error;
+    m.node = Node::start(options(id, join), m.applier, m.transport.get(), health, &error);
+    ASSERT_NE(m.node, nullptr) << "member " << id << ": " << error;
+  }
+
+  void stop(raft::NodeId id) {
+    Member& m = members_[id];
+    if (m.node) m.node->shutdown(after(std::chrono::milliseconds(5000)));
+    m.node.reset();
+  }
+
+  bool running(raft::NodeId id) const {
+    auto it = members_.find(id);
+    return it != members_.end() && it->second.node != nullptr;
+  }
+  Node& node(raft::NodeId id) { return *members_.at(id).node; }
+  KvApplier& kv(raft::NodeId id) { return *members_.at(id).kv; }
+  std::shared_ptr<Applier> applier(raft::NodeId id) { return members_.at(id).applier; }
+  const health::ProgressStamps& progress(raft::NodeId id) { return *members_.at(id).progress; }
+  InMemoryNetwork& network() { return *network_; }
+  std::vector<raft::NodeId> ids() const {
+    std::vector<raft::NodeId> out;
+    for (const auto& [id, m] : members_) {
+      if (m.node) out.push_back(id);
+    }
+    return out;
+  }
+
+  // The member every running member among `among` (default: all running)
+  // agrees is leader, once one does; kNoNode at the deadline.
+  raft::NodeId wait_for_leader(std::chrono::milliseconds bound = kElectionBound,
+                               std::vector<raft::NodeId> among = {}) {
+    if (among.empty()) among = ids();
+    const Deadline deadline = after(bound);
+    while (Clock::now() < deadline) {
+      raft::NodeId leader = raft::kNoNode;
+      bool agreed = true;
+      for (raft::NodeId id : among) {
+        auto s = node(id).status();
+        if (s->leader_id == raft::kNoNode || (leader != raft::kNoNode && s->leader_id != leader)) {
+          agreed = false;
+          break;
+        }
+        leader = s->leader_id;
+      }
+      if (agreed && leader != raft::kNoNode && running(leader) &&
+          node(leader).status()->role == raft::Role::kLeader) {
+        return leader;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return raft::kNoNode;
+  }
+
+  // Writes through `via`, retrying retryable answers until the bound.
+  ProposeReply write(raft::NodeId via, const std::string& command,
+                     std::chrono::milliseconds bound = kElectionBound) {
+    const Deadline deadline = after(bound);
+    ProposeReply reply;
+    while (Clock::now() < deadline) {
+      reply =
+          node(via).propose(command, std::min(deadline, after(std::chrono::milliseconds(2000))));
+      if (reply.status.ok()) return reply;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return reply;
+  }
+
+  // Waits until member `id` has applied at least `index`.
+  bool wait_applied(raft::NodeId id, raft::Index index,
+                    std::chrono::milliseconds bound = kElectionBound) {
+    const Deadline deadline = after(bound);
+    while (Clock::now() < deadline) {
+      if (node(id).status()->applied >= index) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+ private:
+  struct Member {
+    std::shared_ptr<KvApplier> kv;
+    std::shared_ptr<Applier> applier;
+    std::unique_ptr<InMemoryTransport> transport;
+    std::unique_ptr<health::ProgressStamps> progress;
+    std::unique_ptr<Node> node;
+  };
+  std::shared_ptr<InMemoryNetwork> network_;
+  std::string root_;
+  std::uint64_t snapshot_entries_;
+  ApplierFactory factory_;
+  std::map<raft::NodeId, std::string> initial_;
+  std::map<raft::NodeId, Member> members_;
+};
+
+}  // namespace raftmeta::node::testing
