@@ -1,0 +1,214 @@
+#include "sidecar/node/server/admin_service.h"
+
+#include <charconv>
+
+#include "sidecar/health/progress.h"
+#include "sidecar/node/server/grpc_status.h"
+
+namespace raftmeta::node::server {
+namespace {
+
+v1::Role role_of(raft::Role role) {
+  switch (role) {
+    case raft::Role::kLeader:
+      return v1::ROLE_LEADER;
+    case raft::Role::kCandidate:
+      return v1::ROLE_CANDIDATE;
+    case raft::Role::kPreCandidate:
+      return v1::ROLE_PRE_CANDIDATE;
+    case raft::Role::kFollower:
+    case raft::Role::kLearner:
+      return v1::ROLE_FOLLOWER;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+std::int64_t since_ms(std::int64_t then_ns, std::int64_t now_ns) {
+  if (then_ns == 0) return -1;
+  return now_ns > then_ns ? (now_ns - then_ns) / 1'000'000 : 0;
+}
+
+// The node reports a committed index or snapshot index in `detail` as a
+// decimal number when it has one; anything else reads as 0 (unknown).
+std::uint64_t index_in(const std::string& detail) {
+  std::uint64_t value = 0;
+  const char* begin = detail.data();
+  const char* end = begin + detail.size();
+  while (begin != end && (*begin < '0' || *begin > '9')) ++begin;
+  std::from_chars(begin, end, value);
+  return value;
+}
+
+const MemberStatus* find_member(const NodeStatus& status, raft::NodeId id) {
+  for (const MemberStatus& m : status.members) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void fill_status(const NodeStatus& s, std::int64_t now_ns, v1::GetStatusResponse* out) {
+  out->set_id(s.id);
+  out->set_role(role_of(s.role));
+  out->set_term(s.term);
+  out->set_leader(s.leader_id);
+  out->set_commit_index(s.commit);
+  out->set_applied_index(s.applied);
+  out->set_last_index(s.last_index);
+  out->set_snapshot_index(s.snapshot_index);
+  out->set_cluster_id(s.cluster_id);
+  const MemberStatus* self = find_member(s, s.id);
+  out->set_kind(self != nullptr && !self->voter ? v1::MEMBER_KIND_LEARNER : v1::MEMBER_KIND_VOTER);
+  if (const MemberStatus* leader = find_member(s, s.leader_id)) {
+    out->set_leader_peer_address(leader->peer_address);
+  }
+  if (s.role != raft::Role::kLeader) return;
+  for (const MemberStatus& m : s.members) {
+    if (m.id == s.id) continue;
+    v1::PeerProgress* p = out->add_peers();
+    p->set_id(m.id);
+    p->set_kind(m.voter ? v1::MEMBER_KIND_VOTER : v1::MEMBER_KIND_LEARNER);
+    p->set_match_index(m.match);
+    p->set_next_index(m.next);
+    p->set_state(m.progress_state);
+    p->set_recent_active(m.recent_active);
+    p->set_last_contact_ms(since_ms(m.last_contact_ns, now_ns));
+  }
+}
+
+void fill_members(const NodeStatus& s, std::int64_t now_ns,
+                  google::protobuf::RepeatedPtrField<v1::Member>* out) {
+  const bool leader_view = s.role == raft::Role::kLeader;
+  for (const MemberStatus& m : s.members) {
+    v1::Member* member = out->Add();
+    member->set_id(m.id);
+    member->set_peer_address(m.peer_address);
+    member->set_kind(m.voter ? v1::MEMBER_KIND_VOTER : v1::MEMBER_KIND_LEARNER);
+    member->set_is_leader(m.id == s.leader_id);
+    member->set_match_index(leader_view ? (m.id == s.id ? s.last_index : m.match) : 0);
+    member->set_last_contact_ms(leader_view && m.id != s.id ? since_ms(m.last_contact_ns, now_ns)
+                                                            : (m.id == s.id ? 0 : -1));
+  }
+  std::sort(out->begin(), out->end(),
+            [](const v1::Member& a, const v1::Member& b) { return a.id() < b.id(); });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
+                                                  const v1::GetStatusRequest* request,
+                                                  v1::GetStatusResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  fill_status(*ctx_.node->status(), health::monotonic_ns(), response);
+  return finish_now(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AdminService::ListMembers(grpc::CallbackServerContext* context,
+                                                    const v1::ListMembersRequest* request,
+                                                    v1::ListMembersResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  const std::shared_ptr<const NodeStatus> status = ctx_.node->status();
+  fill_members(*status, health::monotonic_ns(), response->mutable_members());
+  response->set_leader(status->leader_id);
+  response->set_term(status->term);
+  return finish_now(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AdminService::AddLearner(grpc::CallbackServerContext* context,
+                                                   const v1::AddLearnerRequest* request,
+                                                   v1::AddLearnerResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  if (request->id() == raft::kNoNode) {
+    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
+  }
+  if (request->peer_address().empty()) {
+    return finish_now(context,
+                      {grpc::StatusCode::INVALID_ARGUMENT, "peer_address (host:port) is required"});
+  }
+  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
+  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
+    const AdminReply reply =
+        ctx_.node->add_learner(request->id(), request->peer_address(), deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    response->set_index(index_in(reply.detail));
+    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::PromoteMember(grpc::CallbackServerContext* context,
+                                                      const v1::PromoteMemberRequest* request,
+                                                      v1::PromoteMemberResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  if (request->id() == raft::kNoNode) {
+    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
+  }
+  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
+  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
+    const AdminReply reply = ctx_.node->promote(request->id(), deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    response->set_index(index_in(reply.detail));
+    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RemoveMember(grpc::CallbackServerContext* context,
+                                                     const v1::RemoveMemberRequest* request,
+                                                     v1::RemoveMemberResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  if (request->id() == raft::kNoNode) {
+    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
+  }
+  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
+  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
+    const AdminReply reply = ctx_.node->remove(request->id(), deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    response->set_index(index_in(reply.detail));
+    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::TransferLeader(grpc::CallbackServerContext* context,
+                                                       const v1::TransferLeaderRequest* request,
+                                                       v1::TransferLeaderResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
+  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
+    const AdminReply reply = ctx_.node->transfer_leader(request->to(), deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    const std::shared_ptr<const NodeStatus> status = ctx_.node->status();
+    response->set_leader(status->leader_id);
+    response->set_term(status->term);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::TakeSnapshot(grpc::CallbackServerContext* context,
+                                                     const v1::TakeSnapshotRequest* request,
+                                                     v1::TakeSnapshotResponse* response) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
+  return run_on_executor(ctx_, context, [this, context, response, deadline] {
+    const AdminReply reply = ctx_.node->take_snapshot(deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    response->set_snapshot_index(index_in(reply.detail));
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace raftmeta::node::server
