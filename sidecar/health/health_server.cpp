@@ -104,7 +104,7 @@ HttpResponse HealthServer::handle(const HttpRequest& request) const {
   const bool known = path == "/startupz" || path == "/livez" || path == "/readyz" ||
                      path == "/status" || path == "/metrics";
   if (!known) return error_response(404, "no such endpoint: " + path);
-  if (request.method != "GET" && request.method != "HEAD") {
+  if (request.method != "GET") {
     return error_response(405, "only GET is allowed on " + path);
   }
   if (path == "/startupz") return startupz();

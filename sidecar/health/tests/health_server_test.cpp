@@ -358,7 +358,6 @@ TEST_F(HealthServerTest, PrometheusCppAndOwnRendererAgree) {
   // the bucket counts by position.
   auto without_buckets = [](const std::map<std::string, double>& m) {
     std::map<std::string, double> out;
-    std::vector<double> buckets;
     for (const auto& [k, v] : m) {
       if (k.find("_bucket{") == std::string::npos) out[k] = v;
     }
@@ -450,20 +449,27 @@ TEST(HealthServerStart, RejectsABadListenAddress) {
 }
 
 TEST(HealthServerStart, ReportsAPortInUse) {
+  // Another process's listener, as far as the server can tell: a plain socket
+  // bound to an ephemeral port on 127.0.0.1.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+
   ProgressStamps stamps;
   NodeMetrics metrics;
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> ports(20000, 60000);
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    HealthServerOptions options;
-    options.listen = "127.0.0.1:" + std::to_string(ports(rng));
-    HealthServer first(options, stamps, metrics, {}, nullptr);
-    if (!first.start().empty()) continue;
-    HealthServer second(options, stamps, metrics, {}, nullptr);
-    EXPECT_NE(second.start().find("cannot listen"), std::string::npos);
-    return;
-  }
-  FAIL() << "no free port found";
+  HealthServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(port);
+  HealthServer server(options, stamps, metrics, {}, nullptr);
+  EXPECT_NE(server.start().find("cannot listen on 127.0.0.1:" + std::to_string(port)),
+            std::string::npos);
+  ::close(fd);
 }
 
 }  // namespace
