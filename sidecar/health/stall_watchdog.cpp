@@ -9,11 +9,7 @@ namespace raftmeta::health {
 
 StallWatchdog::StallWatchdog(const ProgressStamps& stamps, StallLimits limits, NodeMetrics* metrics,
                              std::int64_t period_ms)
-    : stamps_(stamps),
-      limits_(limits),
-      metrics_(metrics),
-      period_ms_(period_ms),
-      verdict_(std::make_shared<const HealthVerdict>()) {}
+    : stamps_(stamps), limits_(limits), metrics_(metrics), period_ms_(period_ms) {}
 
 StallWatchdog::~StallWatchdog() { stop(); }
 
@@ -46,11 +42,30 @@ void StallWatchdog::run() {
   }
 }
 
-std::shared_ptr<const HealthVerdict> StallWatchdog::check_once(std::int64_t now_ns) {
-  auto verdict = std::make_shared<const HealthVerdict>(judge(snapshot(stamps_), now_ns, limits_));
+HealthVerdict StallWatchdog::verdict() const {
+  for (;;) {
+    const std::uint64_t before = seq_.load();
+    if (before % 2 != 0) {
+      std::this_thread::yield();  // a publication is in progress
+      continue;
+    }
+    HealthVerdict v;
+    v.startup_done = published_startup_done_.load();
+    for (std::size_t i = 0; i < v.parts.size(); ++i) {
+      v.parts[i].stalled = published_parts_[i].stalled.load();
+      v.parts[i].silent_ms = published_parts_[i].silent_ms.load();
+      v.parts[i].limit_ms = published_parts_[i].limit_ms.load();
+    }
+    v.judged_at_ns = published_at_ns_.load();
+    if (seq_.load() == before) return v;
+  }
+}
+
+HealthVerdict StallWatchdog::check_once(std::int64_t now_ns) {
+  const HealthVerdict verdict = judge(snapshot(stamps_), now_ns, limits_);
   for (Part p : kAllParts) {
     const int i = static_cast<int>(p);
-    const PartVerdict& pv = verdict->part(p);
+    const PartVerdict& pv = verdict.part(p);
     if (pv.stalled && !was_stalled_[i]) {
       stalls_detected_[i].fetch_add(1, std::memory_order_relaxed);
       if (metrics_ != nullptr) {
@@ -63,7 +78,16 @@ std::shared_ptr<const HealthVerdict> StallWatchdog::check_once(std::int64_t now_
     }
     was_stalled_[i] = pv.stalled;
   }
-  verdict_.store(verdict, std::memory_order_release);
+  // Publish (single writer: the thread running check_once).
+  seq_.fetch_add(1);
+  published_startup_done_.store(verdict.startup_done);
+  for (std::size_t i = 0; i < verdict.parts.size(); ++i) {
+    published_parts_[i].stalled.store(verdict.parts[i].stalled);
+    published_parts_[i].silent_ms.store(verdict.parts[i].silent_ms);
+    published_parts_[i].limit_ms.store(verdict.parts[i].limit_ms);
+  }
+  published_at_ns_.store(verdict.judged_at_ns);
+  seq_.fetch_add(1);
   return verdict;
 }
 

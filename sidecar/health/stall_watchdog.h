@@ -2,10 +2,13 @@
 // every period (~100 ms) and publishes the verdict, logs each stall when it
 // begins and ends, and counts stalls detected per part.
 //
-// The verdict is published as an immutable HealthVerdict behind an atomic
-// shared_ptr: verdict() never waits on the watchdog. It is for consumers that
-// act on stalls (the Raft loop, which steps a stalled leader aside); the HTTP
-// handlers instead call judge() on the stamps at request time.
+// The verdict is published through a seqlock of atomics (PublishedVerdict):
+// verdict() takes no lock and never waits on the watchdog (a reader that
+// overlaps a publication simply reads again). libstdc++ 12's
+// atomic<shared_ptr> is not used because ThreadSanitizer cannot see through
+// its internal lock bit. The verdict is for consumers that act on stalls (the
+// Raft loop, which steps a stalled leader aside); the HTTP handlers instead
+// call judge() on the stamps at request time.
 //
 // Thread ownership: start()/stop() from one owner thread; check_once() from
 // the watchdog thread (or from a test, with the thread not started);
@@ -16,7 +19,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -40,13 +42,11 @@ class StallWatchdog {
 
   // One judgement at `now_ns`: publishes the verdict, counts parts that became
   // stalled since the previous check, logs transitions. Returns the verdict.
-  std::shared_ptr<const HealthVerdict> check_once(std::int64_t now_ns);
+  HealthVerdict check_once(std::int64_t now_ns);
 
-  // The latest published verdict (a live "starting" verdict before the first
-  // check).
-  std::shared_ptr<const HealthVerdict> verdict() const {
-    return verdict_.load(std::memory_order_acquire);
-  }
+  // The latest published verdict (a live "starting" verdict with
+  // judged_at_ns == 0 before the first check).
+  HealthVerdict verdict() const;
   std::uint64_t stalls_detected(Part part) const {
     return stalls_detected_[static_cast<int>(part)].load(std::memory_order_relaxed);
   }
@@ -60,7 +60,17 @@ class StallWatchdog {
   NodeMetrics* const metrics_;
   const std::int64_t period_ms_;
 
-  std::atomic<std::shared_ptr<const HealthVerdict>> verdict_;
+  // Seqlock: odd while the watchdog thread writes; every field an atomic, all
+  // accesses sequentially consistent (no fences, which TSan cannot model).
+  struct PublishedPart {
+    std::atomic<bool> stalled{false};
+    std::atomic<std::int64_t> silent_ms{-1};
+    std::atomic<std::int64_t> limit_ms{0};
+  };
+  std::atomic<std::uint64_t> seq_{0};
+  std::atomic<bool> published_startup_done_{false};
+  std::array<PublishedPart, 3> published_parts_{};
+  std::atomic<std::int64_t> published_at_ns_{0};
   std::array<std::atomic<std::uint64_t>, 3> stalls_detected_{};
   // Previous check's stalled flags; owned by whichever thread runs check_once().
   std::array<bool, 3> was_stalled_{};

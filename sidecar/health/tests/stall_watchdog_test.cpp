@@ -27,14 +27,20 @@ class StallWatchdogTest : public ::testing::Test {
 
 TEST_F(StallWatchdogTest, PublishesTheJudgedVerdict) {
   StallWatchdog dog(stamps_, limits(), &metrics_);
-  EXPECT_TRUE(dog.verdict()->live());  // before any check
-  auto v = dog.check_once(kT0 + 999 * kMs);
-  EXPECT_TRUE(v->live());
-  EXPECT_EQ(dog.verdict(), v);
+  EXPECT_TRUE(dog.verdict().live());  // before any check
+  EXPECT_EQ(dog.verdict().judged_at_ns, 0);
+  HealthVerdict v = dog.check_once(kT0 + 999 * kMs);
+  EXPECT_TRUE(v.live());
+  EXPECT_EQ(dog.verdict().judged_at_ns, kT0 + 999 * kMs);
+  EXPECT_EQ(dog.verdict().part(Part::kRaftLoop).silent_ms, 999);
   v = dog.check_once(kT0 + 1000 * kMs);
-  EXPECT_FALSE(v->live());
-  EXPECT_TRUE(dog.verdict()->part(Part::kRaftLoop).stalled);
-  EXPECT_EQ(dog.verdict()->judged_at_ns, kT0 + 1000 * kMs);
+  EXPECT_FALSE(v.live());
+  const HealthVerdict published = dog.verdict();
+  EXPECT_TRUE(published.part(Part::kRaftLoop).stalled);
+  EXPECT_EQ(published.part(Part::kRaftLoop).silent_ms, 1000);
+  EXPECT_EQ(published.part(Part::kRaftLoop).limit_ms, 1000);
+  EXPECT_TRUE(published.startup_done);
+  EXPECT_EQ(published.judged_at_ns, kT0 + 1000 * kMs);
 }
 
 TEST_F(StallWatchdogTest, CountsEachStallOnceWhenItBegins) {
@@ -44,7 +50,7 @@ TEST_F(StallWatchdogTest, CountsEachStallOnceWhenItBegins) {
   dog.check_once(kT0 + 1700 * kMs);
   EXPECT_EQ(dog.stalls_detected(Part::kRaftLoop), 1u);
   stamps_.note_raft_turn(kT0 + 1800 * kMs);  // recovers
-  EXPECT_TRUE(dog.check_once(kT0 + 1800 * kMs)->live());
+  EXPECT_TRUE(dog.check_once(kT0 + 1800 * kMs).live());
   dog.check_once(kT0 + 2800 * kMs);  // a second stall
   EXPECT_EQ(dog.stalls_detected(Part::kRaftLoop), 2u);
   EXPECT_EQ(dog.stalls_detected(Part::kApplyLoop), 0u);
@@ -57,10 +63,10 @@ TEST_F(StallWatchdogTest, CountsPartsIndependently) {
   stamps_.note_apply_queued(3, kT0);
   stamps_.begin_storage_write(kT0);
   stamps_.note_raft_turn(kT0 + 3000 * kMs);
-  const auto v = dog.check_once(kT0 + 3000 * kMs);
-  EXPECT_FALSE(v->part(Part::kRaftLoop).stalled);
-  EXPECT_TRUE(v->part(Part::kApplyLoop).stalled);
-  EXPECT_TRUE(v->part(Part::kStorage).stalled);
+  const HealthVerdict v = dog.check_once(kT0 + 3000 * kMs);
+  EXPECT_FALSE(v.part(Part::kRaftLoop).stalled);
+  EXPECT_TRUE(v.part(Part::kApplyLoop).stalled);
+  EXPECT_TRUE(v.part(Part::kStorage).stalled);
   EXPECT_EQ(dog.stalls_detected(Part::kRaftLoop), 0u);
   EXPECT_EQ(dog.stalls_detected(Part::kApplyLoop), 1u);
   EXPECT_EQ(dog.stalls_detected(Part::kStorage), 1u);
@@ -70,30 +76,36 @@ TEST_F(StallWatchdogTest, ThreadPublishesVerdictsUntilStopped) {
   // Real clock: the stamps are set "now" and the limits are far away, so the
   // only thing asserted is that the thread judges repeatedly and stops.
   ProgressStamps stamps;
-  stamps.mark_startup_done(monotonic_ns());
-  stamps.note_raft_turn(monotonic_ns());
+  const std::int64_t turn_ns = monotonic_ns();
+  stamps.mark_startup_done(turn_ns);
+  stamps.note_raft_turn(turn_ns);
   StallWatchdog dog(stamps, {3'600'000, 3'600'000, 3'600'000}, nullptr, /*period_ms=*/5);
-  const auto initial = dog.verdict();
+  EXPECT_EQ(dog.verdict().judged_at_ns, 0);
   dog.start();
   // Generous bound: only a hang would take this long.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::shared_ptr<const HealthVerdict> seen = initial;
+  HealthVerdict seen = dog.verdict();
   int changes = 0;
   while (changes < 3 && std::chrono::steady_clock::now() < deadline) {
-    const auto v = dog.verdict();
-    if (v != seen) {
+    const HealthVerdict v = dog.verdict();
+    // Never a torn read: the silence always matches the time it was judged at.
+    if (v.judged_at_ns != 0) {
+      ASSERT_EQ(v.part(Part::kRaftLoop).silent_ms, (v.judged_at_ns - turn_ns) / kMs);
+    }
+    if (v.judged_at_ns != seen.judged_at_ns) {
+      EXPECT_GT(v.judged_at_ns, seen.judged_at_ns);
       ++changes;
       seen = v;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_GE(changes, 3);
-  EXPECT_TRUE(seen->live());
-  EXPECT_TRUE(seen->startup_done);
+  EXPECT_TRUE(seen.live());
+  EXPECT_TRUE(seen.startup_done);
   dog.stop();
-  const auto after_stop = dog.verdict();
+  const std::int64_t after_stop = dog.verdict().judged_at_ns;
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(dog.verdict(), after_stop);
+  EXPECT_EQ(dog.verdict().judged_at_ns, after_stop);
   dog.stop();  // idempotent
 }
 
