@@ -166,7 +166,7 @@ void ApplyLoop::restore(const raft::Snapshot& snapshot) {
   NodeSnapshotData data;
   std::string error;
   if (!decode_node_snapshot(snapshot.data, &data, &error) ||
-      !applier_->restore(snapshot.meta.index, data.state, &error)) {
+      (!data.state.empty() && !applier_->restore(snapshot.meta.index, data.state, &error))) {
     // The leader sent a snapshot this member cannot read: keep the old state
     // and stop applying rather than diverge. The watchdog reports the stall.
     spdlog::critical("cannot restore snapshot at index {}: {}; the apply loop stops",

@@ -160,7 +160,7 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
     }
     NodeSnapshotData data;
     data.peer_addresses = options.initial_members;
-    data.state = applier->snapshot();
+    // data.state stays empty: the empty state, which a fresh Applier holds.
     snapshot.data = encode_node_snapshot(data);
     storage::WriteBatch batch;
     batch.snapshot = snapshot;
@@ -193,7 +193,7 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
     NodeSnapshotData data;
     std::string why;
     if (!decode_node_snapshot(snapshot.data, &data, &why) ||
-        !applier->restore(snapshot.meta.index, data.state, &why)) {
+        (!data.state.empty() && !applier->restore(snapshot.meta.index, data.state, &why))) {
       *error = "restoring the stored snapshot at index " + std::to_string(snapshot.meta.index) +
                " failed: " + why;
       return nullptr;

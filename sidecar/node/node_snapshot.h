@@ -14,7 +14,9 @@ namespace raftmeta::node {
 
 struct NodeSnapshotData {
   std::map<raft::NodeId, std::string> peer_addresses;
-  std::string state;  // Applier::snapshot()
+  // Applier::snapshot(); empty for the bootstrap snapshot (the empty state a
+  // fresh Applier already holds: nothing to restore).
+  std::string state;
 };
 
 std::string encode_node_snapshot(const NodeSnapshotData& data);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -132,8 +133,8 @@ class TestCluster {
     return out;
   }
 
-  // The member every running member among `among` (default: all running)
-  // agrees is leader, once one does; kNoNode at the deadline.
+  // The member of `among` (default: all running) that every member of
+  // `among` agrees is leader, once one is; kNoNode at the deadline.
   raft::NodeId wait_for_leader(std::chrono::milliseconds bound = kElectionBound,
                                std::vector<raft::NodeId> among = {}) {
     if (among.empty()) among = ids();
@@ -149,8 +150,8 @@ class TestCluster {
         }
         leader = s->leader_id;
       }
-      if (agreed && leader != raft::kNoNode && running(leader) &&
-          node(leader).status()->role == raft::Role::kLeader) {
+      const bool inside = std::find(among.begin(), among.end(), leader) != among.end();
+      if (agreed && inside && node(leader).status()->role == raft::Role::kLeader) {
         return leader;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

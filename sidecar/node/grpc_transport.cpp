@@ -1,0 +1,463 @@
+#include "sidecar/node/grpc_transport.h"
+
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+#include "raftmeta/v1/raft.grpc.pb.h"
+#include "sidecar/node/completion.h"
+#include "sidecar/node/wire_codec.h"
+
+namespace raftmeta::node {
+namespace {
+
+constexpr int kInitialBackoffMs = 100;
+// How long stop() lets gRPC finish in-flight calls before cancelling them.
+constexpr auto kServerShutdownGrace = std::chrono::milliseconds(1000);
+// Forward handlers look at cancellation this often while they wait.
+constexpr auto kForwardPollInterval = std::chrono::milliseconds(50);
+
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
+                                            const GrpcTransportOptions& o) {
+  grpc::ChannelArguments args;
+  // Re-resolve DNS names at most this often (gRPC's default is 30 s) and back
+  // off reconnects at most this long (default 120 s): pod IPs change.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialBackoffMs);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kInitialBackoffMs);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, o.max_backoff_ms);
+  // One connection per peer link (not gRPC's global subchannel pool).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(static_cast<int>(o.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(o.max_message_bytes));
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+ForwardResponse unavailable_response(std::string message) {
+  ForwardResponse r;
+  r.code = 14;
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- inbound --
+
+class GrpcTransport::Service final : public v1::Raft::Service {
+ public:
+  void attach(raft::NodeId self, std::string cluster_id, TransportHandler* handler) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    self_ = self;
+    cluster_id_ = std::move(cluster_id);
+    handler_ = handler;
+  }
+  void detach() {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    handler_ = nullptr;
+  }
+
+  grpc::Status Stream(grpc::ServerContext*, grpc::ServerReader<v1::RaftBatch>* reader,
+                      v1::StreamSummary* summary) override {
+    v1::RaftBatch pb;
+    raft::Message snapshot_message;
+    std::string snapshot_data;
+    std::uint64_t snapshot_index = 0;
+    bool assembling = false;
+    std::uint64_t batches = 0;
+    while (reader->Read(&pb)) {
+      ++batches;
+      if (grpc::Status refused = check(pb.cluster_id(), pb.to()); !refused.ok()) return refused;
+      MessageBatch batch;
+      batch.cluster_id = pb.cluster_id();
+      batch.from = pb.from();
+      batch.to = pb.to();
+      batch.from_client_address = pb.from_client_address();
+      batch.from_peer_address = pb.from_peer_address();
+      for (const auto& m : pb.messages()) {
+        raft::Message message;
+        if (!from_proto(m, &message)) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown Raft message type");
+        }
+        batch.messages.push_back(std::move(message));
+      }
+      if (pb.has_snapshot_chunk()) {
+        const v1::SnapshotChunk& chunk = pb.snapshot_chunk();
+        if (chunk.offset() == 0) {
+          assembling = from_proto(chunk.message(), &snapshot_message) &&
+                       snapshot_message.snapshot.has_value();
+          snapshot_index = chunk.snapshot_index();
+          snapshot_data.clear();
+        }
+        if (assembling && chunk.snapshot_index() == snapshot_index &&
+            chunk.offset() == snapshot_data.size()) {
+          snapshot_data.append(chunk.data());
+          if (chunk.last()) {
+            snapshot_message.snapshot->data = std::move(snapshot_data);
+            snapshot_data = {};
+            batch.messages.push_back(std::move(snapshot_message));
+            assembling = false;
+          }
+        } else {
+          assembling = false;  // out of order: dropped; the leader sends it again
+        }
+      }
+      if (!batch.messages.empty()) deliver(std::move(batch));
+    }
+    summary->set_batches(batches);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Forward(grpc::ServerContext* context, const v1::ForwardRequest* request,
+                       v1::ForwardResponse* response) override {
+    if (grpc::Status refused = check(request->cluster_id(), request->to()); !refused.ok()) {
+      return refused;
+    }
+    auto completion = std::make_shared<Completion<ForwardResponse>>();
+    {
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      if (handler_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
+      handler_->on_forward(from_proto(*request), completer(completion));
+    }
+    const auto deadline =
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(std::max<std::int64_t>(1, request->timeout_ms()));
+    while (!context->IsCancelled() && std::chrono::system_clock::now() < deadline) {
+      if (auto answer =
+              completion->wait_until(std::chrono::steady_clock::now() + kForwardPollInterval)) {
+        to_proto(*answer, response);
+        return grpc::Status::OK;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the leader did not answer the forwarded request in time");
+  }
+
+ private:
+  grpc::Status check(const std::string& cluster_id, raft::NodeId to) {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (handler_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving");
+    if (cluster_id != cluster_id_) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "peer traffic of cluster '" + cluster_id + "' refused by a member of '" +
+                              cluster_id_ + "'");
+    }
+    if (to != self_) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "peer traffic for member " + std::to_string(to) + " refused by member " +
+                              std::to_string(self_));
+    }
+    return grpc::Status::OK;
+  }
+
+  void deliver(MessageBatch batch) {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (handler_ != nullptr) handler_->on_batch(std::move(batch));
+  }
+
+  std::shared_mutex mu_;  // shared while calling the handler; exclusive to change it
+  raft::NodeId self_ = raft::kNoNode;
+  std::string cluster_id_;
+  TransportHandler* handler_ = nullptr;
+};
+
+// --------------------------------------------------------------- outbound --
+
+class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
+ public:
+  PeerLink(raft::NodeId id, std::string address, const GrpcTransportOptions& options)
+      : id_(id), options_(options), address_(std::move(address)) {}
+
+  void start() {
+    auto self = shared_from_this();
+    thread_ = std::thread([self] {
+      const std::string name = "peer-" + std::to_string(self->id_);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      self->run();
+    });
+  }
+
+  // Stops the link; joins when `join`, else lets the thread finish alone.
+  void stop(bool join) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+    }
+    cv_.notify_all();
+    if (join && thread_.joinable()) {
+      thread_.join();
+    } else if (thread_.joinable()) {
+      thread_.detach();
+    }
+  }
+
+  void set_address(const std::string& address) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (address == address_) return;
+    address_ = address;
+    reconnect_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+    cv_.notify_all();
+  }
+
+  bool enqueue(MessageBatch batch) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_ || queue_.size() >= options_.max_queued_batches) return false;
+      queue_.push_back(std::move(batch));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  void forward(ForwardRequest request, std::function<void(ForwardResponse)> done) {
+    std::shared_ptr<v1::Raft::Stub> stub;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stub_) stub_ = v1::Raft::NewStub(make_channel(address_, options_));
+      stub = stub_;
+    }
+    struct Call {
+      grpc::ClientContext context;
+      v1::ForwardRequest request;
+      v1::ForwardResponse response;
+      std::shared_ptr<v1::Raft::Stub> stub;
+    };
+    auto call = std::make_shared<Call>();
+    call->stub = stub;
+    call->context.set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(std::max<std::int64_t>(1, request.timeout_ms)));
+    to_proto(request, &call->request);
+    stub->async()->Forward(&call->context, &call->request, &call->response,
+                           [call, done = std::move(done)](grpc::Status status) {
+                             if (status.ok()) {
+                               done(from_proto(call->response));
+                             } else {
+                               ForwardResponse r = unavailable_response(
+                                   "forwarding to the leader failed: " + status.error_message());
+                               if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+                                 r.code = 4;
+                               }
+                               done(std::move(r));
+                             }
+                           });
+  }
+
+ private:
+  void run() {
+    int backoff_ms = kInitialBackoffMs;
+    while (true) {
+      std::shared_ptr<v1::Raft::Stub> stub;
+      grpc::ClientContext context;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopped_) return;
+        // A new channel per connection attempt: the name is resolved again.
+        stub_ = v1::Raft::NewStub(make_channel(address_, options_));
+        stub = stub_;
+        reconnect_ = false;
+        context_ = &context;
+      }
+      v1::StreamSummary summary;
+      std::unique_ptr<grpc::ClientWriter<v1::RaftBatch>> writer = stub->Stream(&context, &summary);
+      const bool ok = pump(writer.get());
+      writer->WritesDone();
+      const grpc::Status status = writer->Finish();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        context_ = nullptr;
+        if (stopped_) return;
+      }
+      if (ok) {
+        backoff_ms = kInitialBackoffMs;
+        continue;  // address changed
+      }
+      spdlog::debug("stream to member {} broke ({}); reconnecting in {} ms", id_,
+                    status.error_message(), backoff_ms);
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms),
+                   [&] { return stopped_ || reconnect_; });
+      // Batches queued while disconnected are stale by now; Raft resends.
+      queue_.clear();
+      backoff_ms = std::min(backoff_ms * 2, options_.max_backoff_ms);
+    }
+  }
+
+  // Writes queued batches until the stream breaks (false) or the link must
+  // reconnect or stop (true).
+  bool pump(grpc::ClientWriter<v1::RaftBatch>* writer) {
+    std::deque<MessageBatch> burst;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopped_ || reconnect_ || !queue_.empty(); });
+        if (stopped_ || reconnect_) return true;
+        burst.swap(queue_);
+      }
+      std::vector<v1::RaftBatch> out;
+      for (MessageBatch& batch : burst) encode(batch, &out);
+      burst.clear();
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        grpc::WriteOptions write_options;
+        // The last message of a burst goes without the hint, or it waits.
+        if (i + 1 < out.size()) write_options.set_buffer_hint();
+        if (!writer->Write(out[i], write_options)) return false;
+      }
+    }
+  }
+
+  void encode(MessageBatch& batch, std::vector<v1::RaftBatch>* out) {
+    auto stamp = [&](v1::RaftBatch* pb) {
+      pb->set_cluster_id(batch.cluster_id);
+      pb->set_from(batch.from);
+      pb->set_to(batch.to);
+      pb->set_from_client_address(batch.from_client_address);
+      pb->set_from_peer_address(batch.from_peer_address);
+    };
+    v1::RaftBatch plain;
+    stamp(&plain);
+    for (raft::Message& message : batch.messages) {
+      if (!message.snapshot) {
+        to_proto(message, plain.add_messages());
+        continue;
+      }
+      const std::string data = std::move(message.snapshot->data);
+      message.snapshot->data.clear();
+      const std::size_t chunk_bytes = std::max<std::size_t>(1, options_.snapshot_chunk_bytes);
+      std::size_t offset = 0;
+      do {
+        v1::RaftBatch pb;
+        stamp(&pb);
+        v1::SnapshotChunk* chunk = pb.mutable_snapshot_chunk();
+        if (offset == 0) to_proto(message, chunk->mutable_message());
+        chunk->set_snapshot_index(message.snapshot->meta.index);
+        chunk->set_offset(offset);
+        chunk->set_total_size(data.size());
+        const std::size_t n = std::min(chunk_bytes, data.size() - offset);
+        chunk->set_data(data.substr(offset, n));
+        offset += n;
+        chunk->set_last(offset >= data.size());
+        out->push_back(std::move(pb));
+      } while (offset < data.size());
+    }
+    if (plain.messages_size() > 0) out->push_back(std::move(plain));
+  }
+
+  const raft::NodeId id_;
+  const GrpcTransportOptions& options_;
+  std::thread thread_;
+  std::mutex mu_;  // leaf: guards everything below
+  std::condition_variable cv_;
+  std::string address_;
+  std::shared_ptr<v1::Raft::Stub> stub_;
+  grpc::ClientContext* context_ = nullptr;
+  std::deque<MessageBatch> queue_;
+  bool reconnect_ = false;
+  bool stopped_ = false;
+};
+
+// --------------------------------------------------------------- transport --
+
+GrpcTransport::GrpcTransport(GrpcTransportOptions options)
+    : options_(std::move(options)), service_(std::make_unique<Service>()) {}
+
+GrpcTransport::~GrpcTransport() { stop(); }
+
+bool GrpcTransport::listen(std::string* error) {
+  if (server_) return true;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(),
+                           &bound_port_);
+  builder.RegisterService(service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  server_ = builder.BuildAndStart();
+  if (!server_ || bound_port_ == 0) {
+    server_.reset();
+    *error = "cannot listen for peers on " + options_.listen_address;
+    return false;
+  }
+  return true;
+}
+
+void GrpcTransport::start(raft::NodeId self, std::string cluster_id, TransportHandler* handler) {
+  service_->attach(self, std::move(cluster_id), handler);
+  std::string error;
+  if (!listen(&error)) spdlog::error("{}", error);
+}
+
+void GrpcTransport::set_peer(raft::NodeId id, std::string peer_address) {
+  std::shared_ptr<PeerLink> link;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    auto it = links_.find(id);
+    if (it != links_.end()) {
+      link = it->second;
+    } else {
+      link = std::make_shared<PeerLink>(id, peer_address, options_);
+      links_[id] = link;
+      link->start();
+      return;
+    }
+  }
+  link->set_address(peer_address);
+}
+
+void GrpcTransport::remove_peer(raft::NodeId id) {
+  std::shared_ptr<PeerLink> link;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = links_.find(id);
+    if (it == links_.end()) return;
+    link = std::move(it->second);
+    links_.erase(it);
+  }
+  link->stop(/*join=*/false);  // never wait on the network from the Raft loop
+}
+
+bool GrpcTransport::send(MessageBatch batch) {
+  std::shared_ptr<PeerLink> link;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = links_.find(batch.to);
+    if (it == links_.end()) return false;
+    link = it->second;
+  }
+  return link->enqueue(std::move(batch));
+}
+
+void GrpcTransport::forward(ForwardRequest request, std::function<void(ForwardResponse)> done) {
+  std::shared_ptr<PeerLink> link;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = links_.find(request.to);
+    if (it != links_.end()) link = it->second;
+  }
+  if (!link) {
+    done(unavailable_response("the leader's peer address is unknown"));
+    return;
+  }
+  link->forward(std::move(request), std::move(done));
+}
+
+void GrpcTransport::stop() {
+  std::map<raft::NodeId, std::shared_ptr<PeerLink>> links;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    links.swap(links_);
+  }
+  service_->detach();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + kServerShutdownGrace);
+  for (auto& [id, link] : links) link->stop(/*join=*/true);
+}
+
+}  // namespace raftmeta::node
