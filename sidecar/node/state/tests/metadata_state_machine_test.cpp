@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sidecar/node/state/tests/test_commands.h"
 #include "sidecar/node/state/validation.h"
 
@@ -74,6 +76,27 @@ TEST(StateMachineTest, CreateTopicAssignsReplicasRoundRobinAndElectsLeaders) {
   auto stored = h.state()->find_topic("orders");
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->SerializeAsString(), t.SerializeAsString());
+}
+
+TEST(StateMachineTest, AutomaticAssignmentSkipsFencedBrokers) {
+  Harness h;
+  auto epochs = h.register_brokers(3);
+  ASSERT_EQ(h.run(fence(2, epochs[1], kT0 + 60'000)).code, kOk);
+  ASSERT_EQ(h.run(create_topic("t", 6, 2)).code, kOk);
+  for (const auto& p : h.state()->find_topic("t")->partitions()) {
+    EXPECT_FALSE(std::find(p.replicas().begin(), p.replicas().end(), 2) != p.replicas().end());
+  }
+  EXPECT_EQ(h.run(create_topic("u", 1, 3)).code, kFailedPrecondition);
+}
+
+TEST(StateMachineTest, ACommandWithoutAnOperationFailsAndTheRevisionAdvances) {
+  Harness h;
+  v1::Command empty;
+  empty.mutable_header()->set_client_id("c");
+  auto outcome = h.run(empty);
+  EXPECT_EQ(outcome.code, kInvalidArgument);
+  EXPECT_EQ(h.state()->revision(), 1u);
+  EXPECT_TRUE(h.state()->watch_events(1, 0).events.empty());
 }
 
 TEST(StateMachineTest, CreateTopicWithExplicitAssignmentAndConfigs) {
