@@ -253,7 +253,7 @@ std::shared_ptr<const NodeStatus> Node::status() const {
   // while it applies (the old Raft lock).
   std::lock_guard<std::mutex> lock(shared_->incident_status_lock);
 #endif
-  return shared_->status.load(std::memory_order_acquire);
+  return std::atomic_load(&shared_->status);
 }
 
 namespace {

@@ -95,7 +95,9 @@ struct NodeShared {
   // raft-loop writes: monotonic ns until which a lease read may be served
   // (0: no lease: not leader, transferring, stepping aside, ...).
   std::atomic<std::int64_t> lease_until_ns{0};
-  std::atomic<std::shared_ptr<const NodeStatus>> status;
+  // Published status: std::atomic_load / std::atomic_store only (libstdc++'s
+  // std::atomic<shared_ptr> hides its lock bit from ThreadSanitizer).
+  std::shared_ptr<const NodeStatus> status;
   std::atomic<bool> stopping{false};
 
   RequestRegistry registry;

@@ -709,7 +709,7 @@ void RaftLoop::publish_status(const raft::Status& status) {
   for (raft::NodeId id : status.conf.learners) add_member(id, false);
   s->published_ns = now;
   shared_->commit.store(status.commit, std::memory_order_release);
-  shared_->status.store(std::move(s), std::memory_order_release);
+  std::atomic_store(&shared_->status, std::shared_ptr<const NodeStatus>(std::move(s)));
   last_publish_ns_ = now;
   if (auto* metrics = shared_->health.metrics) {
     metrics->term.store(status.term, std::memory_order_relaxed);

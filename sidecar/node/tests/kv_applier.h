@@ -45,7 +45,8 @@ class KvApplier final : public Applier {
   }
 
   void publish() override {
-    published_.store(std::make_shared<const KvState>(working_), std::memory_order_release);
+    std::atomic_store(&published_,
+                      std::shared_ptr<const KvState>(std::make_shared<KvState>(working_)));
   }
 
   raft::Index applied_index() const override { return working_.revision; }
@@ -79,13 +80,11 @@ class KvApplier final : public Applier {
   }
 
   // Any thread.
-  std::shared_ptr<const KvState> current() const {
-    return published_.load(std::memory_order_acquire);
-  }
+  std::shared_ptr<const KvState> current() const { return std::atomic_load(&published_); }
 
  private:
-  KvState working_;  // apply thread only
-  std::atomic<std::shared_ptr<const KvState>> published_;
+  KvState working_;                           // apply thread only
+  std::shared_ptr<const KvState> published_;  // std::atomic_load/atomic_store only
 };
 
 }  // namespace raftmeta::node::testing
