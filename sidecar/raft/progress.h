@@ -75,7 +75,8 @@ class Progress {
   bool probe_sent = false;     // kProbe: an append is outstanding
   bool recent_active = false;  // heard from within the last election timeout
   bool voter = true;
-  std::uint64_t acked_round = 0;  // newest heartbeat round acknowledged this term
+  std::uint64_t acked_round = 0;    // newest heartbeat round acknowledged this term
+  bool has_bootstrap_conf = false;  // acknowledged the bootstrap configuration
   Inflights inflights;
 };
 

@@ -356,8 +356,10 @@ bool Raft::well_formed(const Message& m) const {
     case MessageType::kSnapshot: {
       if (!m.snapshot) return false;
       const SnapshotMeta& meta = m.snapshot->meta;
-      return meta.index > 0 && meta.term > 0 && meta.term <= m.term && is_well_formed(meta.conf) &&
-             !meta.conf.voters.empty();
+      // Index 0 is the bootstrap configuration a joining member is sent.
+      const bool bootstrap = meta.index == 0 && meta.term == 0;
+      return (bootstrap || (meta.index > 0 && meta.term > 0)) && meta.term <= m.term &&
+             is_well_formed(meta.conf) && !meta.conf.voters.empty();
     }
     case MessageType::kVote:
     case MessageType::kPreVote:
@@ -591,6 +593,16 @@ void Raft::handle_snapshot(const Message& m) {
 }
 
 bool Raft::restore_snapshot(const Snapshot& s) {
+  if (s.meta.index == 0) {
+    // The bootstrap configuration: only a member that never had one takes it
+    // (it then replays the log from index 1 under the right configuration).
+    if (!conf_.voters.empty() || !conf_.learners.empty() || log_.last_index() != 0) return false;
+    log_.restore(s);
+    conf_ = s.meta.conf;
+    conf_to_apply_.clear();
+    if (role_ != Role::kLeader) role_ = follower_role();
+    return true;
+  }
   if (s.meta.index <= log_.committed()) return false;  // stale
 #ifdef RAFTMETA_MUTATION_SNAPSHOT_NO_TRUNCATE
   // RAFTMETA_MUTATION_SNAPSHOT_NO_TRUNCATE: planted bug, keeps a log that
@@ -661,6 +673,9 @@ bool Raft::maybe_send_append(NodeId to, bool send_if_empty) {
     err = log_.slice(pr.next, log_.last_index() + 1, config_.max_size_per_msg, &ents);
   }
   if (err != StorageError::kNone) return send_snapshot(to, pr);
+  if (prev == 0 && !pr.has_bootstrap_conf && needs_bootstrap_conf(to)) {
+    return send_snapshot(to, pr);
+  }
   if (ents.empty() && !send_if_empty) return false;
   const std::uint64_t bytes = data_bytes(ents);
   const Index last = ents.empty() ? prev : ents.back().index;
@@ -677,9 +692,19 @@ bool Raft::maybe_send_append(NodeId to, bool send_if_empty) {
   return true;
 }
 
+bool Raft::needs_bootstrap_conf(NodeId to) const {
+  // A member added after the cluster was bootstrapped (from a configuration
+  // at index 0, not from log entries) cannot learn that configuration from
+  // the log: it gets the bootstrap snapshot before entry 1.
+  const Snapshot snap = log_.storage()->snapshot();
+  return snap.meta.index == 0 && !snap.meta.conf.voters.empty() && !is_member(snap.meta.conf, to);
+}
+
 bool Raft::send_snapshot(NodeId to, Progress& pr) {
   Snapshot snap = log_.storage()->snapshot();
-  if (snap.empty()) return false;  // not available yet; retried on the next response
+  // Not available yet (retried on the next response), unless it is the
+  // bootstrap configuration for a joining member.
+  if (snap.empty() && !needs_bootstrap_conf(to)) return false;
   pr.become_snapshot(snap.meta.index);
   Message m;
   m.type = MessageType::kSnapshot;
@@ -744,7 +769,9 @@ void Raft::handle_append_response(const Message& m) {
     return;
   }
   const bool was_paused = pr.is_paused();
-  if (!pr.maybe_update(m.index)) return;
+  const bool has_snapshot = pr.state == ProgressState::kSnapshot && m.index >= pr.pending_snapshot;
+  if (has_snapshot && pr.pending_snapshot == 0) pr.has_bootstrap_conf = true;
+  if (!pr.maybe_update(m.index) && !has_snapshot) return;
   switch (pr.state) {
     case ProgressState::kProbe:
       pr.become_replicate();
@@ -1093,6 +1120,7 @@ void Raft::apply_conf(const ConfChange& cc) {
   if (conf_ == before) return;
   if (role_ != Role::kLeader) {
     if (role_ == Role::kLearner && is_voter(conf_, id_)) role_ = Role::kFollower;
+    if (role_ == Role::kFollower && is_learner(conf_, id_)) role_ = Role::kLearner;
     if (!is_member(conf_, id_) && role_ != Role::kFollower) become_follower(term_, lead_);
     return;
   }

@@ -119,6 +119,7 @@ class Raft {
   void handle_heartbeat_response(const Message& m);
   bool maybe_send_append(NodeId to, bool send_if_empty);
   bool send_snapshot(NodeId to, Progress& pr);
+  bool needs_bootstrap_conf(NodeId to) const;
   void send_heartbeat(NodeId to, std::uint64_t round);
   void bcast_append();
   void bcast_heartbeat_round();

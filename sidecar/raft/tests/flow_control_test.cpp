@@ -1,0 +1,97 @@
+// Flow control: appends and bytes in flight per peer, message size, the
+// uncommitted-bytes limit, and not-leader answers.
+#include <gtest/gtest.h>
+
+#include "sidecar/raft/tests/scenario_net.h"
+
+namespace raftmeta::raft::test {
+namespace {
+
+int appends_with_entries(Net& net, NodeId from, NodeId to) {
+  int n = 0;
+  for (const Message& m : net.queue()) {
+    if (m.type == MessageType::kAppend && m.from == from && m.to == to && !m.entries.empty()) ++n;
+  }
+  return n;
+}
+
+TEST(FlowControl, MaxInflightMsgsBoundsAppendsInFlight) {
+  Net net(3, [](Config& c) { c.max_inflight_msgs = 2; });
+  net.campaign(1);
+  net.deliver_all();  // followers are in replicate state now
+  for (int i = 0; i < 10; ++i) net.propose(1, "e" + std::to_string(i));
+  EXPECT_EQ(appends_with_entries(net, 1, 2), 2);
+  net.deliver_all();  // acknowledgements free the window
+  EXPECT_EQ(net.app(2).data().size(), 10u);
+}
+
+TEST(FlowControl, MaxInflightBytesBoundsBytesInFlight) {
+  Net net(3, [](Config& c) { c.max_inflight_bytes = 1000; });
+  net.campaign(1);
+  net.deliver_all();
+  for (int i = 0; i < 6; ++i) net.propose(1, std::string(600, 'b'));
+  EXPECT_EQ(appends_with_entries(net, 1, 2), 2);  // 600 + 600 >= 1000
+  net.deliver_all();
+  EXPECT_EQ(net.app(2).data().size(), 6u);
+}
+
+TEST(FlowControl, MaxSizePerMsgSplitsCatchUpAppends) {
+  Net net(3, [](Config& c) { c.max_size_per_msg = 1000; });
+  net.campaign(1);
+  net.deliver_all();
+  net.isolate(3);
+  for (int i = 0; i < 10; ++i) net.propose(1, std::string(300, 's'));
+  net.deliver_all();
+  net.delivered().clear();
+  net.heal();
+  net.tick_all(3);
+  int appends = 0;
+  for (const Message& m : net.delivered()) {
+    if (m.type != MessageType::kAppend || m.to != 3 || m.entries.empty()) continue;
+    ++appends;
+    std::uint64_t bytes = 0;
+    for (const Entry& e : m.entries) bytes += e.data.size();
+    EXPECT_TRUE(bytes <= 1000 || m.entries.size() == 1) << bytes;
+  }
+  EXPECT_GE(appends, 4);
+  EXPECT_EQ(net.app(3).data().size(), 10u);
+}
+
+TEST(FlowControl, UncommittedBytesOverTheLimitAreDropped) {
+  Net net(3, [](Config& c) { c.max_uncommitted_bytes = 1000; });
+  net.campaign(1);
+  net.deliver_all();
+  net.isolate(1);
+  EXPECT_EQ(net.propose(1, std::string(600, 'u')).status, ProposeStatus::kOk);
+  const auto dropped = net.propose(1, std::string(600, 'u'));
+  EXPECT_EQ(dropped.status, ProposeStatus::kDropped);
+  EXPECT_EQ(dropped.leader_hint, 1u);
+  net.heal();
+  net.tick_all(2);  // the first one commits
+  EXPECT_EQ(net.propose(1, std::string(600, 'u')).status, ProposeStatus::kOk);
+}
+
+TEST(FlowControl, ProposalOnAFollowerSaysWhoLeads) {
+  Net net(3);
+  EXPECT_EQ(net.propose(2, "x").leader_hint, kNoNode);
+  net.campaign(1);
+  net.deliver_all();
+  const auto r = net.propose(2, "x");
+  EXPECT_EQ(r.status, ProposeStatus::kNotLeader);
+  EXPECT_EQ(r.leader_hint, 1u);
+}
+
+TEST(FlowControl, LostAppendsInAFullWindowAreRecoveredByHeartbeats) {
+  Net net(3, [](Config& c) { c.max_inflight_msgs = 2; });
+  net.campaign(1);
+  net.deliver_all();
+  net.cut_one_way(1, 2);
+  for (int i = 0; i < 6; ++i) net.propose(1, "l" + std::to_string(i));
+  net.deliver_all();  // appends to 2 are lost
+  net.heal();
+  net.tick_all(10);
+  EXPECT_EQ(net.app(2).data().size(), 6u);
+}
+
+}  // namespace
+}  // namespace raftmeta::raft::test
