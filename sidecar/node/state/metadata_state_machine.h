@@ -35,6 +35,8 @@
 
 namespace raftmeta::state {
 
+// Every member of a cluster must use the same `sessions` limits: they decide
+// which request ids are remembered, which is part of the replicated state.
 struct StateMachineOptions {
   SessionLimits sessions;
   // Watch history: events (one per changing revision) kept in memory.

@@ -173,6 +173,17 @@ CommandStatus validate_alter_partition(const v1::AlterPartitionRequest& r, const
                   "ISR member " + std::to_string(broker) + " is not a replica of the partition");
     }
   }
+  if (r.has_isr()) {
+    for (std::int32_t broker : isr) {
+      if (contains(p->isr(), broker)) continue;
+      auto record = state.find_broker(broker);
+      if (!record || record->fenced()) {
+        return fail(kFailedPrecondition,
+                    "broker " + std::to_string(broker) +
+                        " is fenced or not registered: it cannot join the ISR");
+      }
+    }
+  }
   const std::int32_t leader = r.has_leader() ? r.leader() : p->leader();
   if (leader < -1) return fail(kInvalidArgument, "leader must be a broker id or -1");
   if (leader != -1) {

@@ -170,17 +170,28 @@ TEST_F(ValidationTest, AlterPartitionRules) {
   EXPECT_EQ(code(backwards), kInvalidArgument);  // log start offset never decreases
 }
 
-TEST_F(ValidationTest, ElectingAFencedBrokerIsRefused) {
+TEST_F(ValidationTest, AFencedBrokerNeitherJoinsTheIsrNorLeads) {
   std::shared_ptr<const v1::Topic> topic;
   const v1::Partition* p = h_.state()->find_partition("orders", 0, &topic);
   const int other = p->replicas(1);
   ASSERT_EQ(h_.run(fence(other, epochs_[other - 1], kT0 + 60'000)).code, kOk);
   p = h_.state()->find_partition("orders", 0, &topic);
-  auto elect = alter_partition("orders", 0, p->leader_epoch());
-  elect.mutable_alter_partition()->mutable_isr()->add_broker_ids(p->leader());
-  elect.mutable_alter_partition()->mutable_isr()->add_broker_ids(other);
+  ASSERT_EQ(p->isr_size(), 1);  // fencing removed it from the ISR
+  auto rejoin = alter_partition("orders", 0, p->leader_epoch());
+  rejoin.mutable_alter_partition()->mutable_isr()->add_broker_ids(p->leader());
+  rejoin.mutable_alter_partition()->mutable_isr()->add_broker_ids(other);
+  EXPECT_EQ(code(rejoin), kFailedPrecondition);  // a fenced broker does not join the ISR
+  // A partition whose only ISR member is the fenced broker has no leader,
+  // and electing that broker is refused although it is in the ISR.
+  ASSERT_EQ(h_.run(create_topic_assigned("solo", {{other}})).code, kOk);
+  p = h_.state()->find_partition("solo", 0, &topic);
+  ASSERT_EQ(p->leader(), -1);
+  auto elect = alter_partition("solo", 0, p->leader_epoch());
   elect.mutable_alter_partition()->set_leader(other);
   EXPECT_EQ(code(elect), kFailedPrecondition);
+  auto no_leader = alter_partition("solo", 0, p->leader_epoch());
+  no_leader.mutable_alter_partition()->set_leader(-1);
+  EXPECT_EQ(code(no_leader), kOk);
 }
 
 TEST_F(ValidationTest, BrokerRules) {
