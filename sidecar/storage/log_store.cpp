@@ -107,12 +107,15 @@ Status lock_data_dir(const OpenOptions& o, int* lock_fd) {
   return Status::ok();
 }
 
-Status check_read_only(const OpenOptions& o, const std::string& path, std::int64_t* version) {
+Status check_read_only(const OpenOptions& o, const std::string& path, bool full,
+                       std::int64_t* version) {
   std::unique_ptr<SqliteConnection> ro;
   if (Status s = SqliteConnection::open(path, SQLITE_OPEN_READONLY, vfs_or_null(o), &ro); !s) {
     return s;
   }
-  return run_startup_checks(*ro, {o.cluster_id, o.member_id, o.verify_tail_entries}, version);
+  StartupExpectations expected{o.cluster_id, o.member_id, o.verify_tail_entries};
+  expected.full = full;
+  return run_startup_checks(*ro, expected, version);
 }
 
 Status validate_options(const OpenOptions& o) {
@@ -142,12 +145,30 @@ std::unique_ptr<LogStore> LogStore::open(const OpenOptions& options, Status* err
   return store;
 }
 
-Status LogStore::check(const OpenOptions& options) {
+Status LogStore::check(const OpenOptions& options, bool full) {
   if (Status s = validate_options(options); !s) return s;
   const std::string path = options.data_dir + "/" + kDbFile;
   if (!exists(path)) return Status::not_found(path + ": no database");
   std::int64_t version = 0;
-  return check_read_only(options, path, &version);
+  return check_read_only(options, path, full, &version);
+}
+
+Status LogStore::read_identity(const std::string& data_dir, std::string* cluster_id,
+                               std::uint64_t* member_id) {
+  const std::string path = data_dir + "/" + kDbFile;
+  if (!exists(path)) return Status::not_found(path + ": no database");
+  std::unique_ptr<SqliteConnection> ro;
+  if (Status s = SqliteConnection::open(path, SQLITE_OPEN_READONLY, nullptr, &ro); !s) return s;
+  Statement q;
+  if (Status s = ro->prepare("SELECT cluster_id, member_id FROM meta WHERE id = 1", &q); !s) {
+    return s;
+  }
+  bool row = false;
+  if (Status s = q.step(&row); !s) return s;
+  if (!row) return Status::corruption(path + ": the meta row is missing");
+  *cluster_id = q.column_blob(0);
+  *member_id = q.column_uint(1);
+  return Status::ok();
 }
 
 LogStore::LogStore(OpenOptions options, std::string path, int lock_fd)
@@ -170,7 +191,7 @@ Status LogStore::open_read_write() {
     if (Status s = create_database(options_, path_); !s) return s;
   }
   std::int64_t version = 0;
-  if (Status s = check_read_only(options_, path_, &version); !s) return s;
+  if (Status s = check_read_only(options_, path_, /*full=*/false, &version); !s) return s;
 
   if (Status s = SqliteConnection::open(path_, SQLITE_OPEN_READWRITE, vfs_or_null(options_), &db_);
       !s) {
@@ -849,43 +870,10 @@ Status LogStore::load_all(StartupState* out) const {
 Status LogStore::integrity_check() const {
   std::lock_guard lock(mu_);
   if (!broken_.is_ok()) return broken_;
-  Statement q;
-  if (Status s = db_->prepare("PRAGMA integrity_check", &q); !s) return s;
-  std::string problems;
-  for (;;) {
-    bool row = false;
-    if (Status s = q.step(&row); !s) return s;
-    if (!row) break;
-    const std::string line = q.column_blob(0);
-    if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
-  }
-  if (!problems.empty()) {
-    return Status::corruption(path_ + ": PRAGMA integrity_check: " + problems);
-  }
   std::int64_t version = 0;
-  if (Status s = run_startup_checks(
-          *db_, {options_.cluster_id, options_.member_id, UINT64_MAX >> 1}, &version);
-      !s) {
-    return s;
-  }
-  if (first_entry_ != 0) {
-    // Entry by entry in bounded batches so a long log needs bounded memory.
-    for (raft::Index lo = first_entry_; lo <= last_entry_;) {
-      std::vector<raft::Entry> batch;
-      if (Status s = read_entries_locked(lo, last_entry_ + 1, 16 << 20, &batch); !s) return s;
-      lo = batch.back().index + 1;
-    }
-  }
-  if (snapshot_size_ > 0) {
-    std::string data;
-    if (Status s = read_snapshot_chunk_locked(snapshot_id_, 0, snapshot_size_, &data); !s) {
-      return s;
-    }
-    if (data.size() != snapshot_size_ || crc32c(data) != snapshot_crc_) {
-      return Status::corruption(path_ + ": snapshot data CRC or size mismatch");
-    }
-  }
-  return Status::ok();
+  StartupExpectations full{options_.cluster_id, options_.member_id, 0};
+  full.full = true;
+  return run_startup_checks(*db_, full, &version);
 }
 
 }  // namespace raftmeta::storage

@@ -114,8 +114,13 @@ class LogStore {
   // and the problem) on failure; the file is then unchanged.
   static std::unique_ptr<LogStore> open(const OpenOptions& options, Status* error);
 
-  // Runs the start-up checks only, read-only: what open() would refuse.
-  static Status check(const OpenOptions& options);
+  // Runs the start-up checks only, read-only: what open() would refuse. With
+  // `full`, also what integrity_check() verifies. Never writes to the file;
+  // safe while another process has the store open.
+  static Status check(const OpenOptions& options, bool full = false);
+  // The identity stamped in <data_dir>/raft.db (read-only, no checks).
+  static Status read_identity(const std::string& data_dir, std::string* cluster_id,
+                              std::uint64_t* member_id);
 
   ~LogStore();
   LogStore(const LogStore&) = delete;

@@ -28,6 +28,53 @@ Status check_tables(const SqliteConnection& db) {
   return Status::ok();
 }
 
+Status sqlite_integrity_check(const SqliteConnection& db) {
+  Statement q;
+  if (Status s = db.prepare("PRAGMA integrity_check", &q); !s) return s;
+  std::string problems;
+  for (;;) {
+    bool row = false;
+    if (Status s = q.step(&row); !s) return s;
+    if (!row) break;
+    const std::string line = q.column_blob(0);
+    if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (!problems.empty()) {
+    return Status::corruption(db.path() + ": PRAGMA integrity_check: " + problems);
+  }
+  return Status::ok();
+}
+
+Status check_snapshot_data(const SqliteConnection& db, std::int64_t snapshot_id, std::uint64_t size,
+                           std::uint32_t crc) {
+  Statement q;
+  if (Status s = db.prepare(
+          "SELECT offset, data, crc32c FROM snapshot_chunks WHERE snapshot_id = ? ORDER BY offset",
+          &q);
+      !s) {
+    return s;
+  }
+  q.bind_int(1, snapshot_id);
+  std::uint64_t offset = 0;
+  std::uint32_t whole = 0;
+  for (;;) {
+    bool row = false;
+    if (Status s = q.step(&row); !s) return s;
+    if (!row) break;
+    const std::string data = q.column_blob(1);
+    if (q.column_uint(0) != offset || crc32c(data) != q.column_uint(2)) {
+      return Status::corruption(db.path() + ": snapshot data at offset " + u(q.column_uint(0)) +
+                                " is damaged");
+    }
+    offset += data.size();
+    whole = crc32c_extend(whole, data.data(), data.size());
+  }
+  if (offset != size || whole != crc) {
+    return Status::corruption(db.path() + ": snapshot data CRC or size mismatch");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status run_startup_checks(const SqliteConnection& db, const StartupExpectations& expected,
@@ -79,6 +126,9 @@ Status run_startup_checks(const SqliteConnection& db, const StartupExpectations&
   }
   if (version < kSchemaVersion) return Status::ok();  // migrated, then checked again
   if (Status s = check_tables(db); !s) return s;
+  if (expected.full) {
+    if (Status s = sqlite_integrity_check(db); !s) return s;
+  }
 
   // Hard state.
   Statement hs_st;
@@ -123,6 +173,13 @@ Status run_startup_checks(const SqliteConnection& db, const StartupExpectations&
       return Status::corruption(path + ": snapshot data holds " + u(snap.column_uint(7)) +
                                 " bytes, its metadata says " + u(size));
     }
+    if (expected.full) {
+      if (Status s = check_snapshot_data(db, snap.column_int(0), size,
+                                         static_cast<std::uint32_t>(snap.column_uint(5)));
+          !s) {
+        return s;
+      }
+    }
   }
 
   // Log shape.
@@ -163,7 +220,8 @@ Status run_startup_checks(const SqliteConnection& db, const StartupExpectations&
         !s) {
       return s;
     }
-    const std::uint64_t n = std::min<std::uint64_t>(expected.verify_tail_entries, count);
+    const std::uint64_t n =
+        expected.full ? count : std::min<std::uint64_t>(expected.verify_tail_entries, count);
     tail.bind_uint(1, last - n + 1);
     raft::Term prev_term = 0;
     for (;;) {

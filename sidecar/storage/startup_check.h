@@ -8,6 +8,8 @@
 // with its term), the hard state's commit lies in [snapshot index, last
 // index] and its term is not below the last entry's, and the last
 // `verify_tail_entries` entries have intact CRCs and non-decreasing terms.
+// With `full`: SQLite's own PRAGMA integrity_check first, then every entry and
+// the snapshot data (per row and as a whole).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,9 @@ struct StartupExpectations {
   std::string cluster_id;
   std::uint64_t member_id = 0;
   std::uint64_t verify_tail_entries = 0;
+  // Also PRAGMA integrity_check, every entry's CRC and the snapshot data's
+  // CRCs (reads the whole file).
+  bool full = false;
 };
 
 // *schema_version receives the file's version (older versions pass the

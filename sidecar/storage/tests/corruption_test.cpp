@@ -153,6 +153,23 @@ TEST_F(CorruptionTest, FlippedByteOutsideTheCheckedTailIsCaughtOnReadNeverReturn
   EXPECT_EQ(out.size(), 9u);
 }
 
+TEST_F(CorruptionTest, FullReadOnlyCheckFindsDamageOutsideTheTail) {
+  flip_byte_of_marker(10);
+  OpenOptions o = options_for(dir_.path());
+  o.verify_tail_entries = 100;
+  const std::string before = digest();
+  EXPECT_TRUE(LogStore::check(o).is_ok());  // the start-up check covers only the tail
+  Status s = LogStore::check(o, /*full=*/true);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(s.message().find("entry 10: CRC mismatch"), std::string::npos) << s.message();
+  EXPECT_EQ(digest(), before);
+  std::string cluster;
+  std::uint64_t member = 0;
+  ASSERT_TRUE(LogStore::read_identity(dir_.path(), &cluster, &member).is_ok());
+  EXPECT_EQ(cluster, "cluster-a");
+  EXPECT_EQ(member, 1u);
+}
+
 TEST_F(CorruptionTest, GarbagePages) {
   std::string data = read_file(db_path_);
   std::mt19937 rng(7);
