@@ -237,9 +237,9 @@ MemberView ProcessCluster::view(std::uint64_t id, milliseconds timeout) const {
   v.answered = true;
   v.role = j.value("role", "");
   v.term = json_u64(j, "term");
-  v.leader_id = json_u64(j, "leader_id");
-  v.commit = json_u64(j, "commit");
-  v.applied = json_u64(j, "applied");
+  v.leader_id = json_u64(j, "leader");
+  v.commit = json_u64(j, "commit_index");
+  v.applied = json_u64(j, "applied_index");
   v.raw = std::move(j);
   return v;
 }

@@ -1,6 +1,7 @@
 #include "sidecar/node/server/admin_service.h"
 
 #include <charconv>
+#include <thread>
 
 #include "sidecar/health/progress.h"
 #include "sidecar/node/server/grpc_status.h"
@@ -187,11 +188,20 @@ grpc::ServerUnaryReactor* AdminService::TransferLeader(grpc::CallbackServerConte
   }
   const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
   return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
+    const std::shared_ptr<const NodeStatus> before = ctx_.node->status();
     const AdminReply reply = ctx_.node->transfer_leader(request->to(), deadline);
     if (!reply.status.ok()) return to_grpc_status(reply.status, context);
-    const std::shared_ptr<const NodeStatus> status = ctx_.node->status();
-    response->set_leader(status->leader_id);
-    response->set_term(status->term);
+    // This member may learn of the new leader a little after the transfer
+    // completed: answer with the leader of a newer term when it shows up in
+    // time, else with what is known.
+    std::shared_ptr<const NodeStatus> after = ctx_.node->status();
+    while ((after->term <= before->term || after->leader_id == raft::kNoNode) &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      after = ctx_.node->status();
+    }
+    response->set_leader(after->leader_id);
+    response->set_term(after->term);
     return grpc::Status::OK;
   });
 }

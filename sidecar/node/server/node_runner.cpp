@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "sidecar/health/failpoints.h"
@@ -169,10 +171,15 @@ int run_node(int argc, char** argv) {
 
   auto state_machine = std::make_shared<state::MetadataStateMachine>();
   GrpcTransportOptions transport_options;
-  transport_options.listen = f.listen_peer;
-  transport_options.failpoints = &failpoints;
+  transport_options.listen_address = f.listen_peer;
+  transport_options.max_message_bytes =
+      std::max<std::size_t>(transport_options.max_message_bytes, f.max_request_bytes + (1u << 20));
   auto transport = std::make_unique<GrpcTransport>(transport_options);
   std::string error;
+  if (!transport->listen(&error)) {
+    spdlog::critical("member {} cannot listen for peers on {}: {}", f.id, f.listen_peer, error);
+    return kExitFailure;
+  }
   std::unique_ptr<Node> node = Node::start(node_options(f), state_machine, transport.get(),
                                            NodeHealth{&stamps, &failpoints, &metrics}, &error);
   if (!node) {
