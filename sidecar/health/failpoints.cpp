@@ -223,12 +223,17 @@ bool FailpointRegistry::eval_slow(std::string_view name) {
       case FailpointAction::Kind::kBlock:
         ++point->hits;
         ++point->blocked_threads;
+        // Log without the point's lock (the wait re-checks the action).
+        lock.unlock();
         spdlog::warn("failpoint {}: blocking this thread", point->name);
+        lock.lock();
         point->changed.wait(lock,
                             [&] { return point->action.kind != FailpointAction::Kind::kBlock; });
         --point->blocked_threads;
+        lock.unlock();
         spdlog::warn("failpoint {}: released", point->name);
-        break;  // carry out the new action
+        lock.lock();
+        break;  // carry out the new action (as it is now)
     }
   }
 }
