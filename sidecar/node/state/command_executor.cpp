@@ -159,12 +159,33 @@ Execution create_topic(const v1::CreateTopicRequest& r, std::uint64_t revision, 
 Execution delete_topic(const v1::DeleteTopicRequest& r, std::uint64_t revision, State* state) {
   auto topic = state->find_topic(r.name());
   state->topics.erase(r.name());
+  std::vector<v1::Change> changes;
+  auto change = change_of(v1::CHANGE_KIND_TOPIC_DELETED);
+  *change.mutable_topic() = *topic;
+  changes.push_back(std::move(change));
+
+  // Committed offsets of the topic go with it, one OFFSETS_DELETED per group.
+  const auto by_topic = state->offsets_by_topic;  // iterate a stable version while erasing
+  TopicOffsetKey from{r.name(), "", std::numeric_limits<std::int32_t>::min()};
+  for (auto it = by_topic.lower_bound(from); it != by_topic.end(); ++it) {
+    if (it.key().topic != r.name()) break;
+    const OffsetKey key{it.key().group_id, it.key().topic, it.key().partition};
+    const auto* offset = state->offsets.find(key);
+    if (offset == nullptr) continue;
+    if (changes.back().kind() != v1::CHANGE_KIND_OFFSETS_DELETED ||
+        changes.back().offsets().group_id() != key.group_id) {
+      auto deleted = change_of(v1::CHANGE_KIND_OFFSETS_DELETED);
+      deleted.mutable_offsets()->set_group_id(key.group_id);
+      changes.push_back(std::move(deleted));
+    }
+    *changes.back().mutable_offsets()->add_offsets() = **offset;
+    state->erase_offset(key);
+  }
+
   v1::DeleteTopicResponse response;
   response.set_topic_id(topic->topic_id());
   response.set_revision(revision);
-  auto change = change_of(v1::CHANGE_KIND_TOPIC_DELETED);
-  *change.mutable_topic() = *topic;
-  return ok(response, {std::move(change)});
+  return ok(response, std::move(changes));
 }
 
 Execution alter_partition(const v1::AlterPartitionRequest& r, std::uint64_t revision,
@@ -329,7 +350,7 @@ std::vector<v1::CommittedOffset> erase_offsets(
     for (auto it = offsets.lower_bound(from); it != offsets.end(); ++it) {
       if (it.key().group_id != group_id) break;
       erased.push_back(*it.value());
-      state->offsets.erase(it.key());
+      state->erase_offset(it.key());
     }
     return erased;
   }
@@ -337,7 +358,7 @@ std::vector<v1::CommittedOffset> erase_offsets(
     OffsetKey key{group_id, tp.topic(), tp.partition()};
     if (const auto* offset = state->offsets.find(key)) {
       erased.push_back(**offset);
-      state->offsets.erase(key);
+      state->erase_offset(key);
     }
   }
   return erased;
@@ -390,7 +411,7 @@ Execution commit_offsets(const v1::CommitOffsetsRequest& r, std::int64_t now_ms,
     offset->set_commit_time_ms(now_ms);
     offset->set_commit_revision(revision);
     *change.mutable_offsets()->add_offsets() = *offset;
-    state->offsets.set(OffsetKey{r.group_id(), o.topic(), o.partition()}, std::move(offset));
+    state->put_offset(std::move(offset));
   }
   changes.push_back(std::move(change));
   v1::CommitOffsetsResponse response;

@@ -87,8 +87,7 @@ bool decode_snapshot(std::string_view data, State* out, std::string* error) {
       *error = "snapshot repeats a committed offset";
       return false;
     }
-    state.offsets.set(std::move(key),
-                      std::make_shared<const v1::CommittedOffset>(std::move(offset)));
+    state.put_offset(std::make_shared<const v1::CommittedOffset>(std::move(offset)));
   }
   state.producer_id_next = snapshot.next_producer_id();
   for (auto& client : *snapshot.mutable_clients()) {

@@ -101,4 +101,16 @@ ReadStatus State::fetch_offsets(const std::string& group_id,
   return {};
 }
 
+void State::put_offset(std::shared_ptr<const v1::CommittedOffset> offset) {
+  offsets_by_topic.set(TopicOffsetKey{offset->topic(), offset->group_id(), offset->partition()},
+                       true);
+  OffsetKey key{offset->group_id(), offset->topic(), offset->partition()};
+  offsets.set(std::move(key), std::move(offset));
+}
+
+bool State::erase_offset(const OffsetKey& key) {
+  offsets_by_topic.erase(TopicOffsetKey{key.topic, key.group_id, key.partition});
+  return offsets.erase(key);
+}
+
 }  // namespace raftmeta::state

@@ -40,6 +40,14 @@ struct OffsetKey {
   auto operator<=>(const OffsetKey&) const = default;
 };
 
+// The same offsets by topic first: what DeleteTopic needs to find them.
+struct TopicOffsetKey {
+  std::string topic;
+  std::string group_id;
+  std::int32_t partition = 0;
+  auto operator<=>(const TopicOffsetKey&) const = default;
+};
+
 // Result of a read that can fail (gRPC status code numbers).
 struct ReadStatus {
   int code = 0;
@@ -81,6 +89,12 @@ struct State {
 
   std::int64_t next_producer_id() const { return producer_id_next; }
 
+  // ------------------------------------------------ mutators (apply thread) ---
+  // Committed offsets live in two maps (by group and by topic); these keep
+  // them in step.
+  void put_offset(std::shared_ptr<const v1::CommittedOffset> offset);
+  bool erase_offset(const OffsetKey& key);
+
   // ------------------------------------------------------------- tables ---
   // Written only by the apply thread on its working copy.
   std::uint64_t applied_revision = 0;
@@ -88,6 +102,7 @@ struct State {
   PersistentMap<std::int32_t, std::shared_ptr<const v1::Broker>> brokers;
   PersistentMap<std::string, std::shared_ptr<const v1::ConsumerGroup>> groups;
   PersistentMap<OffsetKey, std::shared_ptr<const v1::CommittedOffset>> offsets;
+  PersistentMap<TopicOffsetKey, bool> offsets_by_topic;  // derived; not in snapshots
   std::int64_t producer_id_next = 0;
   ClientSessions sessions;
   WatchLog watch;

@@ -112,6 +112,27 @@ TEST(StateMachineTest, CreateTopicWithExplicitAssignmentAndConfigs) {
   EXPECT_EQ(t->configs().at("retention.ms"), "1000");
 }
 
+TEST(StateMachineTest, DeleteTopicDeletesItsCommittedOffsets) {
+  Harness h;
+  h.register_brokers(1);
+  h.run(create_topic("a", 2, 1));
+  h.run(create_topic("b", 1, 1));
+  h.run(commit_offsets("g1", {{"a", 0, 1}, {"a", 1, 2}, {"b", 0, 3}}));
+  h.run(commit_offsets("g2", {{"a", 1, 4}}));
+  ASSERT_EQ(h.run(delete_topic("a")).code, kOk);
+  EXPECT_EQ(h.state()->offsets.size(), 1u);  // only b/0 of g1 is left
+  EXPECT_EQ(h.state()->offsets_by_topic.size(), 1u);
+  auto read = h.state()->watch_events(h.state()->revision(), 0);
+  ASSERT_EQ(read.events.size(), 1u);
+  const auto& changes = read.events[0]->changes();
+  ASSERT_EQ(changes.size(), 3);  // topic deleted, then offsets of g1 and of g2
+  EXPECT_EQ(changes[0].kind(), v1::CHANGE_KIND_TOPIC_DELETED);
+  EXPECT_EQ(changes[1].kind(), v1::CHANGE_KIND_OFFSETS_DELETED);
+  EXPECT_EQ(changes[1].offsets().group_id(), "g1");
+  EXPECT_EQ(changes[1].offsets().offsets_size(), 2);
+  EXPECT_EQ(changes[2].offsets().group_id(), "g2");
+}
+
 TEST(StateMachineTest, DeleteTopicRemovesItAndHidesItsOffsets) {
   Harness h;
   h.register_brokers(1);

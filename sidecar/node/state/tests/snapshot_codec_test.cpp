@@ -120,6 +120,20 @@ TEST(SnapshotTest, RememberedRequestIdsSurviveASnapshot) {
   EXPECT_EQ(retry.response, first.response);
 }
 
+TEST(SnapshotTest, TheOffsetIndexByTopicIsRebuiltOnRestore) {
+  Harness h;
+  h.register_brokers(1);
+  h.run(create_topic("a", 1, 1));
+  h.run(commit_offsets("g", {{"a", 0, 1}}));
+  MetadataStateMachine restored;
+  std::string error;
+  ASSERT_TRUE(restored.restore(h.sm.applied_index(), h.sm.snapshot(), &error)) << error;
+  EXPECT_EQ(restored.current()->offsets_by_topic.size(), 1u);
+  restored.apply(h.sm.applied_index() + 1, 1, delete_topic("a").SerializeAsString());
+  restored.publish();
+  EXPECT_TRUE(restored.current()->offsets.empty());
+}
+
 TEST(SnapshotTest, WatchHistoryStartsAfterTheSnapshot) {
   Harness h;
   for (int i = 0; i < 5; ++i) h.run(create_group("g" + std::to_string(i)));
