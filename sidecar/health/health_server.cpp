@@ -178,6 +178,12 @@ HttpResponse HealthServer::status() const {
   }
   if (!v.error.empty()) body["status_error"] = v.error;
   body["health"] = verdict.to_json();
+  json detected = json::object();
+  for (Part part : kAllParts) {
+    detected[std::string(part_name(part))] =
+        metrics_.stalls_detected_total[static_cast<int>(part)].load(std::memory_order_relaxed);
+  }
+  body["health"]["stalls_detected"] = detected;
   body["progress"] = {
       {"startup_done", p.startup_done},
       {"raft_loop",

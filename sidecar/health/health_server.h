@@ -8,8 +8,9 @@
 //   GET /readyz    200 when live, a leader is known, this member is a voter and
 //                  its applied index is within ready_max_apply_lag of the
 //                  leader's commit; else 503 with the reasons.
-//   GET /status    JSON: the StatusProvider's view, the health verdict and the
-//                  age of each loop's last progress.
+//   GET /status    JSON: the StatusProvider's view, the health verdict (with
+//                  the watchdog's stall counts) and the age of each loop's last
+//                  progress.
 //   GET /metrics   Prometheus text (prometheus-cpp's TextSerializer).
 //   GET /failpoints, PUT /failpoints/<name> (body: off|block|sleep(<ms>)|error
 //                  |panic): only when the registry is enabled; 404 otherwise,

@@ -294,6 +294,7 @@ TEST_F(HealthServerTest, ReadyzIs503WhenNotLive) {
 }
 
 TEST_F(HealthServerTest, StatusReportsViewProgressAndHealth) {
+  metrics_.stalls_detected_total[static_cast<int>(Part::kStorage)] = 2;
   start();
   stamps_.note_apply_queued(40, now());
   const Reply r = http(port_, "GET", "/status");
@@ -308,6 +309,7 @@ TEST_F(HealthServerTest, StatusReportsViewProgressAndHealth) {
   EXPECT_EQ(j["last_index"], 41);
   EXPECT_EQ(j["cluster_id"], "c-1");  // extra, merged
   EXPECT_EQ(j["health"]["live"], true);
+  EXPECT_EQ(j["health"]["stalls_detected"]["storage"], 2);
   EXPECT_EQ(j["progress"]["raft_loop"]["turns"], 1);
   EXPECT_GE(j["progress"]["raft_loop"]["last_turn_age_ms"].get<std::int64_t>(), 0);
   EXPECT_EQ(j["progress"]["apply_loop"]["queued_index"], 40);
