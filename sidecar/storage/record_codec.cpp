@@ -78,12 +78,13 @@ std::optional<raft::ConfState> decode_conf_state(std::string_view data) {
 
 std::uint32_t entry_crc(raft::Index index, raft::Term term, std::uint8_t type,
                         std::string_view data) {
-  std::string header;
-  header.reserve(17);
-  put_fixed64(&header, index);
-  put_fixed64(&header, term);
-  header.push_back(static_cast<char>(type));
-  return crc32c_extend(crc32c(header), data.data(), data.size());
+  unsigned char header[17];
+  for (int i = 0; i < 8; ++i) {
+    header[i] = static_cast<unsigned char>(index >> (8 * i));
+    header[8 + i] = static_cast<unsigned char>(term >> (8 * i));
+  }
+  header[16] = type;
+  return crc32c_extend(crc32c_extend(0, header, sizeof header), data.data(), data.size());
 }
 
 std::uint32_t hard_state_crc(const raft::HardState& hs) {

@@ -137,8 +137,8 @@ TEST(StorageCrashTest, EveryReportedBatchSurvivesSigkill) {
   for (int round = 0; round < g_rounds; ++round) {
     Child child(dir.path(), rng());
     ASSERT_TRUE(child.started());
-    // A random moment: after 0..30 reports, then 0..2 ms more.
-    const std::size_t want = rng() % 31;
+    // A random moment: after 0..15 reports, then 0..2 ms more.
+    const std::size_t want = rng() % 16;
     ASSERT_TRUE(child.read_until(want)) << "child stuck in round " << round;
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
     const int status = child.kill_and_wait();

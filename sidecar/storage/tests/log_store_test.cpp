@@ -113,6 +113,23 @@ TEST_F(LogStoreTest, AppendsAndReadsBackAcrossReopen) {
   EXPECT_EQ(t, 1u);
 }
 
+TEST_F(LogStoreTest, ReadsOutsideTheLogAreCompactedOrUnavailable) {
+  auto store = open();
+  ASSERT_TRUE(save_entries(*store, make_entries(1, 11, 1), raft::HardState{1, 1, 10}).is_ok());
+  ASSERT_TRUE(store->save_local_snapshot({{5, 1, {{1}, {}, {}}}, ""}).is_ok());
+  ASSERT_TRUE(store->compact(5).is_ok());
+  raft::Term t = 0;
+  ASSERT_TRUE(store->term(5, &t).is_ok());  // the snapshot's own index
+  EXPECT_EQ(t, 1u);
+  EXPECT_EQ(store->term(4, &t).code(), Status::Code::kCompacted);
+  EXPECT_EQ(store->term(11, &t).code(), Status::Code::kUnavailable);
+  std::vector<raft::Entry> out;
+  EXPECT_EQ(store->entries(5, 7, UINT64_MAX, &out).code(), Status::Code::kCompacted);
+  EXPECT_EQ(store->entries(6, 12, UINT64_MAX, &out).code(), Status::Code::kUnavailable);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(read(*store, 6, 11), make_entries(6, 11, 1));
+}
+
 TEST_F(LogStoreTest, TruncationRuleDiscardsTheConflictingSuffix) {
   auto store = open();
   ASSERT_TRUE(save_entries(*store, make_entries(1, 11, 1)).is_ok());

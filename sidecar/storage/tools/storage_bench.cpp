@@ -3,15 +3,16 @@
 //
 //   storage_bench [--dir <data-dir-parent>] [--seconds <per slice>] [--rounds N]
 //
-// 1. Raw: 4 KiB pwrite + fdatasync in a loop on a new file in --dir,
-//    appending (the file grows, as a log does): the physical limit of one
-//    synchronous writer.
+// 1. Raw: 4 KiB pwrite + fdatasync in a loop on a new file in --dir, both
+//    appending (the file grows) and in place (preallocated region, no size
+//    change: what SQLite's WAL does in its steady state): the physical limit
+//    of one synchronous writer.
 // 2. LogStore: persisted Readys per second, each Ready being one save() of
 //    N entries of 256 bytes plus the hard state, for N = 1, 16 and 256.
 // The machine is shared and noisy, so the measurements are interleaved in
-// rounds (raw, 1, 16, 256, raw, ...) and the medians are reported, with the
-// batch-1 ratio to the raw rate (target >= 70%) as the median of the
-// per-round ratios.
+// rounds (raw append, raw in place, 1, 16, 256, ...) and the medians are reported, with the
+// batch-1 ratio to each raw rate (target >= 70% of the faster) as the
+// median of the per-round ratios.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -48,7 +49,10 @@ Result summarize(std::vector<double> lat_us, double seconds) {
   return r;
 }
 
-Result raw_fdatasync(const std::string& dir, double seconds) {
+// append: the file grows with every write (size metadata to sync too);
+// otherwise: overwrite a preallocated, synced 64 MiB region in place, as
+// SQLite does once its WAL has reached its steady size.
+Result raw_fdatasync(const std::string& dir, double seconds, bool append) {
   const std::string path = dir + "/raw-fdatasync.bin";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) {
@@ -56,6 +60,17 @@ Result raw_fdatasync(const std::string& dir, double seconds) {
     std::exit(1);
   }
   std::string block(4096, 'r');
+  constexpr off_t kRegion = 64 << 20;
+  if (!append) {
+    std::string zeros(1 << 20, '\0');
+    for (off_t o = 0; o < kRegion; o += static_cast<off_t>(zeros.size())) {
+      if (::pwrite(fd, zeros.data(), zeros.size(), o) != static_cast<ssize_t>(zeros.size())) {
+        std::perror("pwrite");
+        std::exit(1);
+      }
+    }
+    ::fsync(fd);
+  }
   std::vector<double> lat;
   off_t off = 0;
   const auto start = Clock::now();
@@ -68,6 +83,7 @@ Result raw_fdatasync(const std::string& dir, double seconds) {
       std::exit(1);
     }
     off += static_cast<off_t>(block.size());
+    if (!append && off >= kRegion) off = 0;
     lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -168,33 +184,45 @@ int main(int argc, char** argv) {
   // Warm-up: let each store's WAL reach its steady size once.
   for (auto& s : stores) s->run(seconds / 2);
 
-  std::vector<double> raw_rates, ratios;
-  std::vector<std::vector<double>> rates(3), p50(3), p99(3);
-  std::vector<double> raw_p50, raw_p99;
+  // Series 0: raw append, 1: raw overwrite, 2..4: the stores.
+  std::vector<std::vector<double>> rates(5), p50(5), p99(5);
+  std::vector<double> ratio_append, ratio_overwrite;
+  auto record = [&](std::size_t k, const Result& r) {
+    rates[k].push_back(r.per_second);
+    p50[k].push_back(r.p50_us);
+    p99[k].push_back(r.p99_us);
+  };
   for (int round = 0; round < rounds; ++round) {
-    const Result raw = raw_fdatasync(dir, seconds);
-    raw_rates.push_back(raw.per_second);
-    raw_p50.push_back(raw.p50_us);
-    raw_p99.push_back(raw.p99_us);
+    const Result append = raw_fdatasync(dir, seconds, /*append=*/true);
+    const Result overwrite = raw_fdatasync(dir, seconds, /*append=*/false);
+    record(0, append);
+    record(1, overwrite);
     for (std::size_t k = 0; k < 3; ++k) {
       const Result r = stores[k]->run(seconds);
-      rates[k].push_back(r.per_second);
-      p50[k].push_back(r.p50_us);
-      p99[k].push_back(r.p99_us);
-      if (k == 0) ratios.push_back(r.per_second / raw.per_second);
+      record(2 + k, r);
+      if (k == 0) {
+        ratio_append.push_back(r.per_second / append.per_second);
+        ratio_overwrite.push_back(r.per_second / overwrite.per_second);
+      }
     }
   }
+  auto med = [&](std::size_t k) {
+    return Result{median(rates[k]), median(p50[k]), median(p99[k])};
+  };
   std::printf("medians over %d rounds:\n", rounds);
-  print("raw 4KiB pwrite+fdatasync", {median(raw_rates), median(raw_p50), median(raw_p99)}, 0);
+  print("raw 4KiB pwrite+fdatasync, append", med(0), 0);
+  print("raw 4KiB pwrite+fdatasync, in place", med(1), 0);
   for (std::size_t k = 0; k < 3; ++k) {
     const std::string label = "LogStore save, " + std::to_string(batches[k]) + " x 256 B";
-    print(label.c_str(), {median(rates[k]), median(p50[k]), median(p99[k])},
-          static_cast<double>(batches[k]));
+    print(label.c_str(), med(2 + k), static_cast<double>(batches[k]));
   }
-  const double ratio = median(ratios);
+  // The stricter reference is the faster raw mode (in place, usually).
+  const double vs_append = median(ratio_append);
+  const double vs_overwrite = median(ratio_overwrite);
+  const double ratio = std::min(vs_append, vs_overwrite);
   std::printf(
-      "batch 1 / raw fdatasync rate (median of per-round ratios): %.0f%% "
-      "(target >= 70%%): %s\n",
-      ratio * 100, ratio >= 0.7 ? "met" : "NOT met");
+      "batch 1 / raw rate (median of per-round ratios): %.0f%% of append, %.0f%% of "
+      "in place; target >= 70%% of the faster: %s\n",
+      vs_append * 100, vs_overwrite * 100, ratio >= 0.7 ? "met" : "NOT met");
   return 0;
 }
