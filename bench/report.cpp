@@ -1,0 +1,110 @@
+#include "bench/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace raftmeta::bench {
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+double num(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+std::string ms_list(const nlohmann::json& reps) {
+  std::string out;
+  for (const auto& v : reps) {
+    if (!out.empty()) out += ", ";
+    out += fixed(v.get<double>(), 0);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_markdown(const nlohmann::json& r) {
+  std::ostringstream md;
+  const auto& env = r["environment"];
+  md << "# raftmeta vs etcd: " << env.value("date", "") << "\n\n";
+  md << "Machine: " << env.value("cores", 0) << " cores; etcd " << env.value("etcd_version", "?")
+     << "; fdatasync of a 4 KiB append on the data disk: p50 "
+     << fixed(num(env["fdatasync"], "p50_ms"), 3) << " ms, p99 "
+     << fixed(num(env["fdatasync"], "p99_ms"), 3) << " ms.\n";
+  const auto& s = r["settings"];
+  md << "Settings: 3 members each on 127.0.0.1, heartbeat " << s.value("heartbeat_ms", 0)
+     << " ms, election " << s.value("election_ms", 0) << " ms, values " << s.value("value_size", 0)
+     << " B, median of " << s.value("rounds", 0) << " rounds of " << s.value("round_ms", 0)
+     << " ms (after " << s.value("warmup_ms", 0)
+     << " ms warm-up), one async gRPC client (one channel, N outstanding) against the leader.\n\n";
+
+  md << "| workload | clients | raftmeta req/s | p50 ms | p99 ms | p99.9 ms | etcd req/s | p50 ms "
+        "| p99 ms | p99.9 ms | raftmeta/etcd |\n";
+  md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : r["rows"]) {
+    const auto& a = row["raftmeta"];
+    const auto& b = row["etcd"];
+    md << "| " << row.value("workload", "") << " | " << row.value("clients", 0) << " | "
+       << fixed(num(a, "throughput"), 0) << " | " << fixed(num(a, "p50_ms"), 2) << " | "
+       << fixed(num(a, "p99_ms"), 2) << " | " << fixed(num(a, "p999_ms"), 2) << " | "
+       << fixed(num(b, "throughput"), 0) << " | " << fixed(num(b, "p50_ms"), 2) << " | "
+       << fixed(num(b, "p99_ms"), 2) << " | " << fixed(num(b, "p999_ms"), 2) << " | "
+       << fixed(num(row, "ratio"), 2) << "× |\n";
+  }
+  md << "\nRequests: ";
+  bool first = true;
+  for (const auto& row : r["rows"]) {
+    if (row.value("clients", 0) != r["rows"][0].value("clients", 0) && !first) continue;
+    md << (first ? "" : "; ") << row.value("workload", "") << " = raftmeta "
+       << row["raftmeta"].value("request", "") << " vs etcd " << row["etcd"].value("request", "");
+    first = false;
+  }
+  md << ".\n";
+  std::uint64_t errors = 0;
+  for (const auto& row : r["rows"]) {
+    errors += row["raftmeta"].value("errors", std::uint64_t{0}) +
+              row["etcd"].value("errors", std::uint64_t{0});
+  }
+  md << "Failed requests inside the measured windows: " << errors << ".\n\n";
+
+  md << "| recovery | system | median ms | max ms | repetitions (ms) | failed |\n";
+  md << "|---|---|---:|---:|---|---:|\n";
+  for (const char* sys : {"raftmeta", "etcd"}) {
+    if (!r["failover"].contains(sys)) continue;
+    const auto& f = r["failover"][sys];
+    md << "| leader SIGKILL → writes succeed | " << sys << " | " << fixed(num(f, "median_ms"), 0)
+       << " | " << fixed(num(f, "max_ms"), 0) << " | " << ms_list(f["reps_ms"]) << " | "
+       << f.value("failed", 0) << " |\n";
+  }
+  if (r.contains("stall") && r["stall"].contains("raftmeta")) {
+    const auto& st = r["stall"]["raftmeta"];
+    md << "| leader apply-loop blocked → writes succeed (--apply-stall-ms="
+       << st.value("apply_stall_ms", 0) << ") | raftmeta | " << fixed(num(st, "median_ms"), 0)
+       << " | " << fixed(num(st, "max_ms"), 0) << " | " << ms_list(st["reps_ms"]) << " | "
+       << st.value("failed", 0) << " |\n";
+    md << "| leader apply-loop blocked → its /livez 503 | raftmeta | "
+       << fixed(num(st, "livez_fail_median_ms"), 0) << " | | " << ms_list(st["livez_fail_ms"])
+       << " | |\n";
+  }
+  md << "\n| resources | raftmeta | etcd |\n|---|---:|---:|\n";
+  const auto& res = r["resources"];
+  auto both = [&](const char* label, const char* key, int digits) {
+    md << "| " << label << " | " << fixed(num(res["raftmeta"], key), digits) << " | "
+       << fixed(num(res["etcd"], key), digits) << " |\n";
+  };
+  both("leader RSS after the load runs (MB)", "leader_rss_mb", 1);
+  both("largest member RSS (MB)", "max_rss_mb", 1);
+  for (const auto& [clients, _] : res["raftmeta"]["cpu_s_per_1000_writes"].items()) {
+    md << "| CPU seconds of the 3 members per 1,000 writes, " << clients << " clients | "
+       << fixed(num(res["raftmeta"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " | "
+       << fixed(num(res["etcd"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " |\n";
+  }
+  return md.str();
+}
+
+}  // namespace raftmeta::bench
