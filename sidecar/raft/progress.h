@@ -77,6 +77,10 @@ class Progress {
   bool voter = true;
   std::uint64_t acked_round = 0;    // newest heartbeat round acknowledged this term
   bool has_bootstrap_conf = false;  // acknowledged the bootstrap configuration
+  // Leaving leader: first heartbeat round that told this member the commit
+  // index covers our own removal, and whether it acknowledged that round.
+  std::uint64_t removal_round = 0;
+  bool knows_removal = false;
   Inflights inflights;
 };
 

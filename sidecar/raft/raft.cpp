@@ -370,7 +370,12 @@ bool Raft::well_formed(const Message& m) const {
 }
 
 bool Raft::accept_from(const Message& m) const {
-  if (is_removed(conf_, m.from)) return false;  // removed ids are refused forever
+  if (is_removed(conf_, m.from)) {
+    // Removed ids are refused forever, except the heartbeats of the leader of
+    // our current term that was just removed: it holds back its own removal
+    // until a quorum of us acknowledges a heartbeat (see hold_own_removal).
+    return m.type == MessageType::kHeartbeat && m.from == lead_ && m.term == term_;
+  }
   if (is_member(conf_, m.from)) return true;
   // Not a member of our configuration. Our configuration may lag behind (a
   // newer member may lead or campaign), so requests are still heard; answers
@@ -536,6 +541,7 @@ void Raft::step_leader(const Message& m) {
 // ---- follower side of replication ----------------------------------------------
 
 void Raft::handle_append(const Message& m) {
+  if (log_.held_from() != 0 && m.commit >= log_.held_from()) log_.hold_from(0);
   Message r;
   r.type = MessageType::kAppendResponse;
   r.to = m.from;
@@ -571,6 +577,8 @@ void Raft::handle_append(const Message& m) {
 }
 
 void Raft::handle_heartbeat(const Message& m) {
+  // Another leader knows the commit index covers our removal: let it apply.
+  if (log_.held_from() != 0 && m.commit >= log_.held_from()) log_.hold_from(0);
   // The leader sends min(commit, our match): that prefix of our log is its.
   log_.commit_to(m.commit);
   Message r;
@@ -619,6 +627,7 @@ bool Raft::restore_snapshot(const Snapshot& s) {
   }
 #endif
   log_.restore(s);
+  log_.hold_from(0);
   conf_ = s.meta.conf;
   conf_applied_index_ = s.meta.index;
   conf_to_apply_.clear();
@@ -728,6 +737,10 @@ void Raft::send_heartbeat(NodeId to, std::uint64_t round) {
   m.to = to;
   m.commit = std::min(it->second.match, log_.committed());
   m.context = encode_round(round);
+  const Index hold = log_.held_from();
+  if (hold != 0 && m.commit >= hold && it->second.removal_round == 0) {
+    it->second.removal_round = round;
+  }
   send(std::move(m));
 }
 
@@ -786,6 +799,9 @@ void Raft::handle_append_response(const Message& m) {
       pr.inflights.free_le(m.index);
       break;
   }
+  if (log_.held_from() != 0 && pr.match >= log_.held_from() && pr.removal_round == 0) {
+    round_needed_ = true;  // a heartbeat can now tell it that our removal committed
+  }
   if (maybe_commit()) {
     bcast_append();
   } else if (was_paused) {
@@ -807,6 +823,10 @@ void Raft::handle_heartbeat_response(const Message& m) {
       pr.acked_round = *round;
       update_lease_round();
     }
+    if (pr.removal_round != 0 && *round >= pr.removal_round && !pr.knows_removal) {
+      pr.knows_removal = true;
+      maybe_release_own_removal();
+    }
   }
   // A lost append may have filled the window: let one more through.
   if (pr.state == ProgressState::kReplicate && pr.inflights.full()) pr.inflights.free_first_one();
@@ -827,7 +847,9 @@ bool Raft::maybe_commit() {
 #else
     // RAFTMETA_MUTATION_COMMIT_PREVIOUS_TERM: planted bug, counts any term.
 #endif
+  const Index old_commit = log_.committed();
   log_.commit_to(mci);
+  hold_own_removal(old_commit);
   const Index committed = log_.committed();
   std::size_t n = 0;
   while (n < uncommitted_.size() && uncommitted_[n].first <= committed) {
@@ -1152,6 +1174,50 @@ void Raft::apply_conf(const ConfChange& cc) {
   if (maybe_commit()) bcast_append();
   update_lease_round();
   for (NodeId id : added) maybe_send_append(id, true);
+}
+
+// ---- a leader's own removal ------------------------------------------------------
+//
+// The member being removed shuts down once it applies its removal. If it was
+// the leader, the remaining voters may not yet know that the removal
+// committed (in a two-voter cluster the survivor would then wait forever for
+// the removed member's vote). So the leader hands out the entry that removes
+// it only after a quorum of the remaining voters acknowledged a heartbeat
+// whose commit index covers it, or after it heard such a commit index from
+// another leader.
+
+void Raft::hold_own_removal(Index old_commit) {
+  if (log_.held_from() != 0) return;
+  const Index lo = std::max(old_commit + 1, log_.first_index());
+  const Index hi = log_.committed();
+  if (lo > hi) return;
+  std::vector<Entry> ents;
+  if (log_.slice(lo, hi + 1, kNoLimit, &ents) != StorageError::kNone) return;
+  for (const Entry& e : ents) {
+    if (e.type != EntryType::kConfChange || e.index <= conf_applied_index_) continue;
+    auto cc = decode_conf_change(e.data);
+    if (!cc || cc->type != ConfChangeType::kRemove || cc->node_id != id_) continue;
+    log_.hold_from(e.index);
+    for (auto& [pid, pr] : progress_) {
+      pr.removal_round = 0;
+      pr.knows_removal = false;
+    }
+    round_needed_ = true;  // tell the others promptly
+    return;
+  }
+}
+
+void Raft::maybe_release_own_removal() {
+  if (log_.held_from() == 0 || role_ != Role::kLeader) return;
+  std::vector<NodeId> remaining;
+  for (NodeId v : conf_.voters) {
+    if (v != id_) remaining.push_back(v);
+  }
+  const bool known = has_quorum(remaining, [&](NodeId v) {
+    auto it = progress_.find(v);
+    return it != progress_.end() && it->second.knows_removal;
+  });
+  if (known) log_.hold_from(0);
 }
 
 // ---- status --------------------------------------------------------------------

@@ -141,6 +141,8 @@ class Raft {
   // Membership.
   void apply_conf(const ConfChange& cc);
   void apply_conf_entries_upto(Index index);
+  void hold_own_removal(Index old_commit);
+  void maybe_release_own_removal();
 
   void send(Message m);
 

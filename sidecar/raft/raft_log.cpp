@@ -222,15 +222,21 @@ Index RaftLog::last_durable_index() const {
   return unstable_.offset() - 1;
 }
 
+Index RaftLog::applicable() const {
+  Index hi = std::min(committed_, last_durable_index());
+  if (hold_ != 0) hi = std::min(hi, hold_ - 1);
+  return hi;
+}
+
 bool RaftLog::has_next_committed() const {
   if (unstable_.snapshot()) return false;
-  return applying_ < std::min(committed_, last_durable_index());
+  return applying_ < applicable();
 }
 
 std::vector<Entry> RaftLog::next_committed(std::uint64_t max_bytes) const {
   std::vector<Entry> out;
   if (!has_next_committed()) return out;
-  const Index hi = std::min(committed_, last_durable_index()) + 1;
+  const Index hi = applicable() + 1;
   if (slice(applying_ + 1, hi, max_bytes, &out) != StorageError::kNone) out.clear();
   return out;
 }

@@ -99,6 +99,9 @@ class RaftLog {
   bool has_next_committed() const;
   std::vector<Entry> next_committed(std::uint64_t max_bytes) const;
   void accept_applying(Index index);
+  // Committed entries at `index` and above are held back (0: none held).
+  void hold_from(Index index) { hold_ = index; }
+  Index held_from() const { return hold_; }
   void applied_to(Index index);
   Index applying() const { return applying_; }
   Index applied() const { return applied_; }
@@ -120,6 +123,9 @@ class RaftLog {
   Index committed_ = 0;
   Index applying_ = 0;  // highest index handed out in committed_entries
   Index applied_ = 0;   // highest index the caller reported applied
+  Index hold_ = 0;      // see hold_from()
+
+  Index applicable() const;
 };
 
 }  // namespace raftmeta::raft
