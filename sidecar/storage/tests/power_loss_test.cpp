@@ -1,7 +1,9 @@
 // Power loss: the store runs on PowerLossVfs, which keeps unsynced writes in
 // memory and drops them at a simulated power cut. At random points (inside
-// transactions, during open, between batches) the power fails; after it is
-// restored the store must hold every batch save() reported durable.
+// transactions, during open, between batches) the power fails, dropping every
+// unsynced write (even cuts) or letting a random, torn subset of them land (odd
+// cuts); after it is restored the store must hold every batch save() reported
+// durable.
 //
 // The planted-bug variant (--planted-bug) commits without syncing
 // (OpenOptions::testing_unsafe_no_sync_on_commit) and expects the very same
@@ -47,6 +49,10 @@ Outcome run_power_cuts(int cuts, bool planted_bug, std::uint64_t seed) {
     o.vfs_name = vfs.name();
     o.create_if_missing = true;
     o.testing_unsafe_no_sync_on_commit = planted_bug;
+    // Alternate: drop every unsynced write / let a random, torn subset land.
+    vfs.set_cut_mode(round % 2 == 0 ? testing::PowerLossVfs::CutMode::kDropAllUnsynced
+                                    : testing::PowerLossVfs::CutMode::kKeepRandomUnsynced,
+                     rng());
     vfs.cut_power_after(rng() % kMaxOpsBeforeCut);
     {
       Status s;

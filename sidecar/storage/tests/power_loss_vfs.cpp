@@ -1,5 +1,8 @@
 #include "sidecar/storage/tests/power_loss_vfs.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -262,7 +265,34 @@ bool PowerLossVfs::tick_locked() {
 void PowerLossVfs::cut_locked() {
   off = true;
   countdown = -1;
+  if (mode == CutMode::kKeepRandomUnsynced) {
+    // Some unsynced writes reached the disk, in any order, possibly torn.
+    for (auto& [path, file_ops] : pending) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      std::shuffle(file_ops.begin(), file_ops.end(), rng);
+      for (const Op& op : file_ops) {
+        if (rng() % 2 == 0) continue;
+        if (op.truncate) {
+          (void)::ftruncate(fd, op.offset);
+          continue;
+        }
+        std::size_t n = op.data.size();
+        if (n > 512 && rng() % 3 == 0) n = 512 * (1 + rng() % (n / 512));  // torn
+        (void)::pwrite(fd, op.data.data(), std::min(n, op.data.size()), op.offset);
+      }
+      // Closing this descriptor drops the process's POSIX locks on the file;
+      // harmless: with the power off every connection is about to close.
+      ::close(fd);
+    }
+  }
   pending.clear();
+}
+
+void PowerLossVfs::set_cut_mode(CutMode m, std::uint64_t seed) {
+  std::lock_guard lock(mu);
+  mode = m;
+  rng.seed(seed);
 }
 
 void PowerLossVfs::cut_power_after(std::uint64_t n) {

@@ -8,6 +8,11 @@
 // only what was synced is left, exactly as after a real power loss. SIGKILL
 // alone cannot show a missing fsync; this can.
 //
+// What a cut does with unsynced writes is the cut mode: drop all of them (the
+// strict reading: nothing unsynced reached the disk), or let a random subset
+// reach it, each possibly torn after a random number of 512-byte sectors, in
+// any order (what a real disk may do; SQLite's WAL checksums must cope).
+//
 // A sync here only moves data into the real file (no real fsync: the test
 // is about SQLite's and LogStore's syncing, not the disk's).
 //
@@ -23,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +48,9 @@ class PowerLossVfs {
   // operation already fails). Replaces an earlier arming.
   void cut_power_after(std::uint64_t n);
   void cut_power_now();
+  enum class CutMode { kDropAllUnsynced, kKeepRandomUnsynced };
+  void set_cut_mode(CutMode mode, std::uint64_t seed);
+
   // Power back on; disarms. REQUIRES every connection using the VFS closed.
   void restore_power();
   bool power_is_off() const;
@@ -62,6 +71,8 @@ class PowerLossVfs {
   bool off = false;                                // guarded by mu
   std::int64_t countdown = -1;                     // guarded by mu; -1: not armed
   std::uint64_t ops = 0;                           // guarded by mu
+  CutMode mode = CutMode::kDropAllUnsynced;        // guarded by mu
+  std::mt19937_64 rng;                             // guarded by mu
   sqlite3_vfs* real = nullptr;
   // Counts one write/truncate/sync; true if the power is (now) off. REQUIRES mu.
   bool tick_locked();
