@@ -309,8 +309,15 @@ std::string ProcessCluster::diagnostics(int lines) const {
   out << "---- cluster diagnostics (data in " << root_ << ") ----\n";
   for (const auto& [id, m] : members_) {
     const HttpResponse status = http(id, "GET", "/status", "", milliseconds(500));
-    out << "member " << id << " (pid " << m->process.pid() << ", client " << client_address(id)
-        << ", http " << http_address(id) << ")\n  /status: "
+    std::string state = "running";
+    if (!m->process.running()) {
+      const auto exit = m->process.exit_status();
+      state = exit ? (*exit > 128 ? "killed by signal " + std::to_string(*exit - 128)
+                                  : "exited with status " + std::to_string(*exit))
+                   : "not started";
+    }
+    out << "member " << id << " (" << state << ", client " << client_address(id) << ", http "
+        << http_address(id) << ")\n  /status: "
         << (status.answered() ? std::to_string(status.status) + " " + status.body
                               : "no answer: " + status.error)
         << "\n  last log lines:\n"

@@ -28,9 +28,12 @@ std::vector<std::string> rotated(const std::map<int, std::string>& endpoints, in
 
 v1::Consistency consistency_of(ReadLevel level) {
   switch (level) {
-    case ReadLevel::kLease: return v1::CONSISTENCY_LEASE;
-    case ReadLevel::kStale: return v1::CONSISTENCY_STALE;
-    default: return v1::CONSISTENCY_LINEARIZABLE;
+    case ReadLevel::kLease:
+      return v1::CONSISTENCY_LEASE;
+    case ReadLevel::kStale:
+      return v1::CONSISTENCY_STALE;
+    default:
+      return v1::CONSISTENCY_LINEARIZABLE;
   }
 }
 
@@ -470,10 +473,9 @@ std::string WorkloadTotals::to_string() const {
   std::ostringstream out;
   out << "operations: " << operations << " (definite " << definite << ", unknown " << unknown
       << ", definite share "
-      << (operations == 0 ? 0.0 : 100.0 * static_cast<double>(definite) /
-                                      static_cast<double>(operations))
-      << "%), stale reads " << stale_reads << ", reads without an answer " << failed_reads
-      << "\n";
+      << (operations == 0 ? 0.0
+                          : 100.0 * static_cast<double>(definite) / static_cast<double>(operations))
+      << "%), stale reads " << stale_reads << ", reads without an answer " << failed_reads << "\n";
   for (const auto& [name, n] : by_kind_and_outcome) out << "  " << name << ": " << n << "\n";
   return out.str();
 }

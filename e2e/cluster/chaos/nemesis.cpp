@@ -1,0 +1,159 @@
+#include "e2e/cluster/chaos/nemesis.h"
+
+#include <random>
+
+namespace raftmeta::chaos {
+
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr const char* kFailpoints[] = {"raft-loop", "apply-loop", "persist", "peer-send"};
+// Start-up of a restarted member: storage open and log replayed.
+constexpr milliseconds kRestartWait{10000};
+
+}  // namespace
+
+const char* to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kKill:
+      return "kill";
+    case FaultKind::kStop:
+      return "stop";
+    case FaultKind::kFailpoint:
+      return "failpoint";
+    case FaultKind::kPartition:
+      return "partition";
+  }
+  return "?";
+}
+
+Nemesis::Nemesis(e2e::ProcessCluster* cluster, NemesisOptions options,
+                 MemberGenerations* generations)
+    : cluster_(cluster),
+      options_(std::move(options)),
+      generations_(generations),
+      rng_state_(options_.seed) {}
+
+Nemesis::~Nemesis() { stop_and_heal(); }
+
+void Nemesis::start() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Nemesis::stop_and_heal() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    heal_all();
+  }
+}
+
+bool Nemesis::pause(milliseconds d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stopping_; });
+  return !stopping_;
+}
+
+std::uint64_t Nemesis::pick_target() {
+  std::mt19937_64 rng(rng_state_++);
+  const auto ids = cluster_->ids();
+  if (rng() % 2 == 0) {
+    for (std::uint64_t id : ids) {
+      if (cluster_->view(id, milliseconds(300)).role == "leader") return id;
+    }
+  }
+  return ids[rng() % ids.size()];
+}
+
+void Nemesis::restart(std::uint64_t id) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string error;
+    if (cluster_->start(id, false, false, &error) &&
+        cluster_->wait_startup(id, kRestartWait + e2e::kSlack)) {
+      return;
+    }
+    cluster_->kill(id);
+    if (attempt == 2) {
+      problems_.push_back("member " + std::to_string(id) + " did not restart: " + error);
+    }
+  }
+}
+
+void Nemesis::run() {
+  std::mt19937_64 rng(options_.seed);
+  auto between = [&](milliseconds lo, milliseconds hi) {
+    const auto span = static_cast<std::uint64_t>((hi - lo).count()) + 1;
+    return lo + milliseconds(static_cast<std::int64_t>(rng() % span));
+  };
+  while (pause(between(options_.min_gap, options_.max_gap))) {
+    const FaultKind kind = options_.kinds[rng() % options_.kinds.size()];
+    const std::uint64_t target = pick_target();
+    const milliseconds hold = between(options_.min_hold, options_.max_hold);
+    switch (kind) {
+      case FaultKind::kKill:
+        generations_->bump(static_cast<int>(target));
+        cluster_->kill(target);
+        ++totals_["kill"];
+        pause(hold);
+        restart(target);
+        break;
+      case FaultKind::kStop:
+        cluster_->stop(target);
+        ++totals_["stop"];
+        pause(hold);
+        cluster_->cont(target);
+        break;
+      case FaultKind::kFailpoint: {
+        const std::string point = kFailpoints[rng() % std::size(kFailpoints)];
+        if (!cluster_->set_failpoint(target, point, "block")) {
+          problems_.push_back("could not set failpoint " + point + " on member " +
+                              std::to_string(target));
+          break;
+        }
+        ++totals_["failpoint " + point];
+        pause(hold);
+        switch_off(target, point);
+        break;
+      }
+      case FaultKind::kPartition:
+        if (!cluster_->set_failpoint(target, "peer-send", "error")) {
+          problems_.push_back("could not isolate member " + std::to_string(target));
+          break;
+        }
+        ++totals_["partition (peer-send error)"];
+        pause(hold);
+        switch_off(target, "peer-send");
+        break;
+    }
+  }
+}
+
+void Nemesis::switch_off(std::uint64_t id, const std::string& point) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (cluster_->set_failpoint(id, point, "off")) return;
+  }
+  problems_.push_back("could not switch failpoint " + point + " off on member " +
+                      std::to_string(id));
+}
+
+void Nemesis::heal_all() {
+  for (std::uint64_t id : cluster_->ids()) {
+    if (!cluster_->running(id)) {
+      restart(id);
+      continue;
+    }
+    cluster_->cont(id);
+    for (const char* point : kFailpoints) switch_off(id, point);
+  }
+}
+
+}  // namespace raftmeta::chaos

@@ -1,0 +1,84 @@
+// The nemesis: injects one fault at a time into a ProcessCluster and always
+// heals it before the next one.
+//
+//   kill        SIGKILL a member (the leader half of the time), keep it down
+//               for the hold time, restart it from its data directory.
+//   stop        SIGSTOP a member for the hold time, then SIGCONT.
+//   failpoint   set one of raft-loop, apply-loop, persist, peer-send to
+//               `block` on a member for the hold time, then `off`.
+//   partition   cut a member off from its peers for the hold time: emulated
+//               with the `peer-send` failpoint set to `error` on that member
+//               (its outgoing Raft messages are dropped, so it can neither
+//               lead nor vote; it still receives). Network namespaces are not
+//               used (see README.md).
+//
+// Thread use: start() runs a private thread that is the only user of the
+// cluster until stop_and_heal() returns; the owner must not touch the cluster
+// in between. totals()/problems() after stop_and_heal().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "e2e/cluster/chaos/workload.h"
+#include "e2e/cluster/process_cluster.h"
+
+namespace raftmeta::chaos {
+
+enum class FaultKind { kKill, kStop, kFailpoint, kPartition };
+const char* to_string(FaultKind kind);
+
+struct NemesisOptions {
+  std::vector<FaultKind> kinds;  // chosen at random for each fault
+  std::chrono::milliseconds min_gap{800};
+  std::chrono::milliseconds max_gap{2000};
+  std::chrono::milliseconds min_hold{1000};
+  std::chrono::milliseconds max_hold{4000};
+  std::uint64_t seed = 1;
+};
+
+class Nemesis {
+ public:
+  Nemesis(e2e::ProcessCluster* cluster, NemesisOptions options, MemberGenerations* generations);
+  ~Nemesis();  // stop_and_heal()
+  Nemesis(const Nemesis&) = delete;
+  Nemesis& operator=(const Nemesis&) = delete;
+
+  void start();
+  // Ends the current fault early, heals it, then makes sure every member is
+  // running, continued and has every failpoint off.
+  void stop_and_heal();
+
+  // Faults injected by kind ("kill", "failpoint raft-loop", ...).
+  const std::map<std::string, std::uint64_t>& totals() const { return totals_; }
+  // Heal steps that did not work (a member that did not restart, ...).
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  void run();
+  // Waits up to `d` or until stopping; false when stopping.
+  bool pause(std::chrono::milliseconds d);
+  std::uint64_t pick_target();
+  void restart(std::uint64_t id);
+  void switch_off(std::uint64_t id, const std::string& point);
+  void heal_all();
+
+  e2e::ProcessCluster* const cluster_;
+  const NemesisOptions options_;
+  MemberGenerations* const generations_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+  std::uint64_t rng_state_;
+  std::map<std::string, std::uint64_t> totals_;  // nemesis thread, then owner
+  std::vector<std::string> problems_;            // nemesis thread, then owner
+};
+
+}  // namespace raftmeta::chaos

@@ -1,0 +1,72 @@
+// Chaos runs over real raftmeta-node processes, one per fault kind and one
+// mixed (see README.md). Each asserts: the history is linearizable (which
+// includes the final reads on every member, so an acknowledged write that
+// was lost fails it), stale reads are true to their revision and monotonic,
+// and the cluster recovered within its bound. It never asserts performance.
+#include <gtest/gtest.h>
+
+#include "e2e/cluster/chaos/chaos_run.h"
+
+namespace raftmeta::chaos {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Length of the short runs and of the mixed run.
+constexpr milliseconds kShortRun{15000};
+constexpr milliseconds kMixedRun{40000};
+
+void expect_safe_and_recovered(const ChaosRunResult& r) {
+  ASSERT_TRUE(r.started) << r.setup_error;
+  EXPECT_EQ(r.linearizability.verdict, Verdict::kLinearizable) << r.linearizability.summary();
+  EXPECT_TRUE(r.stale.ok()) << r.totals();
+  EXPECT_TRUE(r.recovery_problems.empty()) << r.totals() << r.diagnostics;
+  // The run must have done something to be evidence of anything.
+  EXPECT_GT(r.linearizability.checked_operations, 0u);
+}
+
+ChaosRunResult run(const std::string& name, std::vector<FaultKind> faults, milliseconds duration,
+                   int port_base) {
+  ChaosRunOptions o;
+  o.name = name;
+  o.faults = std::move(faults);
+  o.duration = duration;
+  o.port_base_hint = port_base;
+  o.seed = static_cast<std::uint64_t>(::testing::UnitTest::GetInstance()->random_seed());
+  return run_chaos(o);
+}
+
+TEST(ChaosE2e, Kill) {
+  const auto r = run("kill", {FaultKind::kKill}, kShortRun, 24100);
+  expect_safe_and_recovered(r);
+  EXPECT_GT(r.faults.count("kill"), 0u) << r.totals();
+}
+
+TEST(ChaosE2e, Stop) {
+  const auto r = run("stop", {FaultKind::kStop}, kShortRun, 24300);
+  expect_safe_and_recovered(r);
+  EXPECT_GT(r.faults.count("stop"), 0u) << r.totals();
+}
+
+TEST(ChaosE2e, Failpoints) {
+  const auto r = run("failpoints", {FaultKind::kFailpoint}, kShortRun, 24500);
+  expect_safe_and_recovered(r);
+  EXPECT_FALSE(r.faults.empty()) << r.totals();
+}
+
+TEST(ChaosE2e, Partition) {
+  const auto r = run("partition", {FaultKind::kPartition}, kShortRun, 24700);
+  expect_safe_and_recovered(r);
+  EXPECT_FALSE(r.faults.empty()) << r.totals();
+}
+
+TEST(ChaosE2e, Mixed) {
+  const auto r = run(
+      "mixed", {FaultKind::kKill, FaultKind::kStop, FaultKind::kFailpoint, FaultKind::kPartition},
+      kMixedRun, 24900);
+  expect_safe_and_recovered(r);
+  EXPECT_GE(r.faults.size(), 2u) << r.totals();
+}
+
+}  // namespace
+}  // namespace raftmeta::chaos
