@@ -141,6 +141,9 @@ void ApplyLoop::apply_entries(std::vector<raft::Entry>& entries) {
     applier_->publish();
   }
   publish_applied(applied_);
+  // The Raft loop reports the new applied index to the core on its next
+  // turn (configuration changes take effect then): wake it.
+  shared_->inbox.wake();
   run_all(callbacks);
   auto reads = shared_->registry.resolve_reads();
   run_all(reads);

@@ -1,5 +1,6 @@
 #include "sidecar/node/node.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -243,6 +244,13 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
                                                 std::move(raw), peers, applied);
   node->apply_loop_->start();
   node->raft_loop_->start();
+  if (options.fence_interval_ms > 0 && options.leader_command) {
+    Node* self = node.get();
+    node->leader_duties_ = std::thread([self] {
+      pthread_setname_np(pthread_self(), "leader-duty");
+      self->run_leader_duties();
+    });
+  }
   shared.health.progress->startup_done.store(true, std::memory_order_release);
   return node;
 }
@@ -424,9 +432,39 @@ AdminReply Node::take_snapshot(Deadline deadline) {
   return reply;
 }
 
+void Node::run_leader_duties() {
+  const NodeOptions& o = shared_->options;
+  const auto interval = std::chrono::milliseconds(o.fence_interval_ms);
+  std::unique_lock<std::mutex> lock(duties_mu_);
+  while (!duties_cv_.wait_for(lock, interval, [&] { return duties_stop_; })) {
+    lock.unlock();
+    if (status()->role == raft::Role::kLeader) {
+      const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+      std::string command = o.leader_command(now_ms);
+      if (!command.empty()) {
+        ProposeReply r = propose(std::move(command), Clock::now() + interval);
+        if (!r.status.ok()) {
+          spdlog::debug("leader duty proposal not applied: {}", r.status.message);
+        }
+      }
+    }
+    lock.lock();
+  }
+}
+
 bool Node::shutdown(Deadline deadline) {
   if (stopped_) return true;
   stopped_ = true;
+  if (leader_duties_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(duties_mu_);
+      duties_stop_ = true;
+    }
+    duties_cv_.notify_all();
+    leader_duties_.join();  // bounded: its only wait is a propose with a deadline
+  }
   bool clean = true;
   const NodeOptions& o = shared_->options;
   // 1. A leader hands over first, bounded by two election timeouts.

@@ -25,11 +25,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sidecar/health/progress.h"
@@ -85,9 +88,14 @@ struct NodeOptions {
   std::size_t inbox_capacity = 16384;
   std::size_t apply_queue_entries = 4096;
   std::uint64_t max_apply_lag = 8192;
-  // Broker fencing: how often the leader asks the state machine for expired
-  // brokers (0 = never).
+  // Leader duties (broker fencing): while this member leads, every
+  // fence_interval_ms a "leader-duty" thread calls leader_command(now_ms, wall
+  // clock) and proposes what it returns (nothing when empty). main() wires it
+  // to the state machine: make_fence_command(expired_brokers(*current(), now),
+  // now). It runs on that thread only, must not block and may only read
+  // published state. 0 or an empty function: never.
   int fence_interval_ms = 1000;
+  std::function<std::string(std::int64_t now_ms)> leader_command;
   // Seed for the core's randomized election timeout (0: derive from id).
   std::uint64_t seed = 0;
 };
@@ -232,8 +240,14 @@ class Node {
  private:
   Node();
   std::shared_ptr<NodeShared> shared_;
+  void run_leader_duties();
+
   std::shared_ptr<ApplyLoop> apply_loop_;
   std::shared_ptr<RaftLoop> raft_loop_;
+  std::thread leader_duties_;
+  std::mutex duties_mu_;  // leaf: guards duties_stop_ for duties_cv_
+  std::condition_variable duties_cv_;
+  bool duties_stop_ = false;
   class Handler;
   std::unique_ptr<Handler> handler_;
   bool stopped_ = false;

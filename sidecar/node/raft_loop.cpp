@@ -101,6 +101,14 @@ void RaftLoop::turn() {
   if (!committed_backlog_.empty()) wait_until = std::min(wait_until, turn_start + kBacklogPollNs);
   std::vector<LoopItem> items;
   shared_->inbox.drain_until(&items, at_ns(wait_until));
+  // Report what the apply loop applied before handling requests: a client
+  // that got the answer to a configuration change and sends the next one
+  // must find the first one in effect.
+  const raft::Index applied = shared_->applied.load(std::memory_order_acquire);
+  if (applied > reported_applied_) {
+    raw_->on_applied(applied);
+    reported_applied_ = applied;
+  }
   for (auto& item : items) handle(item);
   start_read_index();
 
@@ -111,12 +119,6 @@ void RaftLoop::turn() {
     // start an election the moment it resumes.
     next_tick_ns_ = now + ms_to_ns(shared_->options.heartbeat_ms);
   }
-  const raft::Index applied = shared_->applied.load(std::memory_order_acquire);
-  if (applied > reported_applied_) {
-    raw_->on_applied(applied);
-    reported_applied_ = applied;
-  }
-
   raft::Status status = raw_->status();
   check_step_aside(status);
   update_lease(status);

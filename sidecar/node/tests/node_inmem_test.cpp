@@ -238,3 +238,29 @@ TEST(NodeInMemory, StartRefusesMissingBootstrapAndWrongCluster) {
 
 }  // namespace
 }  // namespace raftmeta::node::testing
+
+namespace raftmeta::node::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(NodeInMemory, LeaderDutyCommandIsProposedAndAppliedWhileLeading) {
+  // The duty returns a command naming the member that proposed it: the
+  // leader's gets proposed and applied without any client.
+  TestCluster c(3);
+  c.set_leader_command([](raft::NodeId id) {
+    return [id](std::int64_t) { return "set duty-by-" + std::to_string(id) + " done"; };
+  });
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const Deadline until = after(kElectionBound);
+  const std::string key = "duty-by-" + std::to_string(leader);
+  while (Clock::now() < until && c.kv(leader).current()->data.count(key) == 0) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(c.kv(leader).current()->data.count(key), 1u);
+}
+
+}  // namespace
+}  // namespace raftmeta::node::testing

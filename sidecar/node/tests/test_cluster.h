@@ -83,7 +83,15 @@ class TestCluster {
     o.snapshot_entries = snapshot_entries_;
     o.compaction_margin = 10;
     o.shutdown_timeout_ms = 5000;
+    o.fence_interval_ms = 100;
+    if (leader_command_) o.leader_command = leader_command_(id);
     return o;
+  }
+
+  // Gives each member started from now on a leader duty made by `make`.
+  void set_leader_command(
+      std::function<std::function<std::string(std::int64_t)>(raft::NodeId)> make) {
+    leader_command_ = std::move(make);
   }
 
   void start_all() {
@@ -196,6 +204,7 @@ class TestCluster {
   std::string root_;
   std::uint64_t snapshot_entries_;
   ApplierFactory factory_;
+  std::function<std::function<std::string(std::int64_t)>(raft::NodeId)> leader_command_;
   std::map<raft::NodeId, std::string> initial_;
   std::map<raft::NodeId, Member> members_;
 };
