@@ -122,6 +122,7 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
     std::string error;
     if (!cluster->start_all(&error)) {
       result.setup_error = "attempt " + std::to_string(attempt + 1) + ": start: " + error;
+      cluster->keep();
       continue;
     }
     if (!cluster->wait_leader(leader_wait)) {

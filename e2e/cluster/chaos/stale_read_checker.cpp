@@ -51,6 +51,10 @@ StaleReadResult check_stale_reads(const std::vector<Operation>& history) {
   for (const Operation* r : reads) {
     const ModelKind model = model_of(r->kind);
     bool anomaly = false;
+    if (r->revision == 0) {  // an answer without a revision (NOT_FOUND): nothing to judge
+      ++result.not_judgeable;
+      continue;
+    }
     // 2. Monotonic per client and member process.
     auto& last = last_by_client_member[{r->client, r->member, r->member_generation}];
     if (last != nullptr && r->revision < last->revision) {
@@ -62,7 +66,7 @@ StaleReadResult check_stale_reads(const std::vector<Operation>& history) {
 
     // 1. Revision truth.
     const auto it = writes.find({static_cast<int>(model), r->key});
-    bool judgeable = r->revision != 0;
+    bool judgeable = true;
     ModelState state = initial_state(model);
     if (it != writes.end()) {
       for (const Operation* w : it->second) {

@@ -39,6 +39,10 @@ constexpr int kExitClean = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// A failpoint on the start path, just before storage opens and the log is
+// replayed (only with --enable-failpoints; set it through RAFTMETA_FAILPOINTS).
+constexpr std::string_view kFailpointStartupReplay = "startup-replay";
+
 // Workers that wait on the node for clients, and calls that may queue.
 constexpr std::size_t kRequestWorkers = 64;
 constexpr std::size_t kRequestQueue = 4096;
@@ -146,6 +150,7 @@ int run_node(int argc, char** argv) {
   });
 
   health::FailpointRegistry failpoints(f.enable_failpoints);
+  failpoints.add(kFailpointStartupReplay);
   if (const std::string error = failpoints.load_from_environment(); !error.empty()) {
     spdlog::error("{}: {}", health::kFailpointsEnvVar, error);
     return kExitUsage;
@@ -180,6 +185,9 @@ int run_node(int argc, char** argv) {
     spdlog::critical("member {} cannot listen for peers on {}: {}", f.id, f.listen_peer, error);
     return kExitFailure;
   }
+  // Storage opens and the log is replayed inside Node::start: a test can
+  // make that take as long as a huge log would (set from RAFTMETA_FAILPOINTS).
+  failpoints.eval(kFailpointStartupReplay);
   std::unique_ptr<Node> node = Node::start(node_options(f), state_machine, transport.get(),
                                            NodeHealth{&stamps, &failpoints, &metrics}, &error);
   if (!node) {
