@@ -7,6 +7,7 @@
 // writes the results as JSON and as a Markdown table. Progress goes to
 // stderr. Exit code 0 when every measurement ran, 1 otherwise.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "bench/bench_settings.h"
+#include "bench/closed_loop.h"
 #include "bench/disk_sync.h"
 #include "bench/etcd_cluster.h"
 #include "bench/etcd_driver.h"
@@ -24,6 +26,7 @@
 #include "bench/raftmeta_driver.h"
 #include "bench/recovery_suite.h"
 #include "bench/report.h"
+#include "bench/trivial_service.h"
 
 namespace raftmeta::bench {
 namespace {
@@ -84,15 +87,52 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
                          {"election_ms", settings.election_ms},
                          {"probe_interval_ms", settings.probe_interval.count()}};
 
-  std::cerr << "fdatasync latency of " << work_dir << "\n";
-  const LatencySummary sync = measure_fdatasync(work_dir, settings.fdatasync_count);
+  std::cerr << "fdatasync latency of " << work_dir << "; gRPC ceiling\n";
+  const LatencySummary in_place = measure_fdatasync(work_dir, settings.fdatasync_count, false);
+  const LatencySummary append = measure_fdatasync(work_dir, settings.fdatasync_count, true);
   results["environment"] = {
       {"date", utc_now()},
       {"cores", std::thread::hardware_concurrency()},
       {"etcd_version", command_output(settings.etcd_binary + " --version 2>/dev/null")},
       {"work_dir", work_dir},
       {"fdatasync",
-       {{"p50_ms", sync.p50_ms}, {"p99_ms", sync.p99_ms}, {"count", settings.fdatasync_count}}}};
+       {{"p50_ms", in_place.p50_ms},
+        {"p99_ms", in_place.p99_ms},
+        {"append_p50_ms", append.p50_ms},
+        {"append_p99_ms", append.p99_ms},
+        {"count", settings.fdatasync_count}}}};
+
+  // The gRPC ceiling at every client count of the run.
+  {
+    TrivialServer server;
+    TrivialDriver driver(settings.value_size);
+    std::vector<int> counts = settings.write_clients;
+    counts.insert(counts.end(), settings.read_clients.begin(), settings.read_clients.end());
+    std::sort(counts.begin(), counts.end());
+    counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+    nlohmann::json ceiling = nlohmann::json::array();
+    for (int clients : counts) {
+      std::vector<double> tput, p50, p99;
+      for (int round = 0; round < settings.rounds; ++round) {
+        LoadOptions o;
+        o.clients = clients;
+        o.warmup = settings.warmup;
+        o.duration = settings.round;
+        LoadResult l =
+            run_closed_loop(driver, Operation::kWrite, make_channel(server.address()), o);
+        tput.push_back(l.throughput);
+        p50.push_back(l.latency.p50_ms);
+        p99.push_back(l.latency.p99_ms);
+      }
+      std::cerr << "  grpc ceiling c=" << clients << ": " << static_cast<long>(median(tput))
+                << "/s\n";
+      ceiling.push_back({{"clients", clients},
+                         {"throughput", median(tput)},
+                         {"p50_ms", median(p50)},
+                         {"p99_ms", median(p99)}});
+    }
+    results["grpc_ceiling"] = ceiling;
+  }
 
   RaftmetaClusterOptions ro;
   ro.heartbeat_ms = settings.heartbeat_ms;

@@ -33,9 +33,11 @@ std::string render_markdown(const nlohmann::json& r) {
   const auto& env = r["environment"];
   md << "# raftmeta vs etcd: " << env.value("date", "") << "\n\n";
   md << "Machine: " << env.value("cores", 0) << " cores; etcd " << env.value("etcd_version", "?")
-     << "; fdatasync of a 4 KiB append on the data disk: p50 "
+     << "; pwrite 4 KiB + fdatasync on the data disk: in place p50 "
      << fixed(num(env["fdatasync"], "p50_ms"), 3) << " ms, p99 "
-     << fixed(num(env["fdatasync"], "p99_ms"), 3) << " ms.\n";
+     << fixed(num(env["fdatasync"], "p99_ms"), 3) << " ms; appending p50 "
+     << fixed(num(env["fdatasync"], "append_p50_ms"), 3) << " ms, p99 "
+     << fixed(num(env["fdatasync"], "append_p99_ms"), 3) << " ms.\n";
   const auto& s = r["settings"];
   md << "Settings: 3 members each on 127.0.0.1, heartbeat " << s.value("heartbeat_ms", 0)
      << " ms, election " << s.value("election_ms", 0) << " ms, values " << s.value("value_size", 0)
@@ -55,6 +57,15 @@ std::string render_markdown(const nlohmann::json& r) {
        << fixed(num(b, "throughput"), 0) << " | " << fixed(num(b, "p50_ms"), 2) << " | "
        << fixed(num(b, "p99_ms"), 2) << " | " << fixed(num(b, "p999_ms"), 2) << " | "
        << fixed(num(row, "ratio"), 2) << "× |\n";
+  }
+  if (r.contains("grpc_ceiling")) {
+    md << "\ngRPC ceiling (a unary service doing no work, same client, in this process):";
+    for (const auto& c : r["grpc_ceiling"]) {
+      md << " " << c.value("clients", 0) << " clients " << fixed(num(c, "throughput"), 0)
+         << "/s (p50 " << fixed(num(c, "p50_ms"), 2) << " ms, p99 " << fixed(num(c, "p99_ms"), 2)
+         << " ms);";
+    }
+    md << "\n";
   }
   md << "\nRequests: ";
   bool first = true;
