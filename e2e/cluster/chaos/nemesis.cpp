@@ -35,26 +35,39 @@ Nemesis::Nemesis(e2e::ProcessCluster* cluster, NemesisOptions options,
       generations_(generations),
       rng_state_(options_.seed) {}
 
-Nemesis::~Nemesis() { stop_and_heal(); }
-
 void Nemesis::start() {
   {
     std::lock_guard lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    run();
+    heal_all();
+    std::unique_lock lock(mu_);
+    healed_ = true;
+    cv_.notify_all();
+    // Members this thread restarted die with it (PR_SET_PDEATHSIG follows the
+    // thread that forked them), so it lives until the Nemesis is destroyed.
+    cv_.wait(lock, [&] { return exit_; });
+  });
 }
 
 void Nemesis::stop_and_heal() {
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return healed_; });
+}
+
+Nemesis::~Nemesis() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    exit_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-    heal_all();
-  }
+  if (thread_.joinable()) thread_.join();
 }
 
 bool Nemesis::pause(milliseconds d) {

@@ -14,7 +14,10 @@
 //
 // Thread use: start() runs a private thread that is the only user of the
 // cluster until stop_and_heal() returns; the owner must not touch the cluster
-// in between. totals()/problems() after stop_and_heal().
+// in between. totals()/problems() after stop_and_heal(). The thread stays
+// alive (idle) until the Nemesis is destroyed, because members it restarted
+// are killed when the thread that forked them exits (PR_SET_PDEATHSIG):
+// destroy the Nemesis only when the run is over.
 #pragma once
 
 #include <chrono>
@@ -46,7 +49,7 @@ struct NemesisOptions {
 class Nemesis {
  public:
   Nemesis(e2e::ProcessCluster* cluster, NemesisOptions options, MemberGenerations* generations);
-  ~Nemesis();  // stop_and_heal()
+  ~Nemesis();  // ends the thread (and with it the members it restarted)
   Nemesis(const Nemesis&) = delete;
   Nemesis& operator=(const Nemesis&) = delete;
 
@@ -75,6 +78,8 @@ class Nemesis {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
+  bool healed_ = false;    // guarded by mu_
+  bool exit_ = false;      // guarded by mu_
   std::thread thread_;
   std::uint64_t rng_state_;
   std::map<std::string, std::uint64_t> totals_;  // nemesis thread, then owner
