@@ -264,3 +264,45 @@ TEST(NodeInMemory, LeaderDutyCommandIsProposedAndAppliedWhileLeading) {
 
 }  // namespace
 }  // namespace raftmeta::node::testing
+
+namespace raftmeta::node::testing {
+namespace {
+
+// The original freeze on a leader, in process: its apply loop blocks. Its
+// Raft loop keeps turning, sees the apply loop stalled for apply_stall_ms,
+// stops serving lease reads and hands leadership to a caught-up follower, so
+// writes recover on the new leader without a restart.
+TEST(NodeInMemory, LeaderWithStalledApplyLoopStepsAside) {
+  constexpr int kApplyStallMs = 1000;
+  TestCluster c(3);
+  c.set_apply_stall_ms(kApplyStallMs);
+  c.start_all();
+  const raft::NodeId stalled = c.wait_for_leader();
+  ASSERT_NE(stalled, raft::kNoNode);
+  ASSERT_TRUE(c.write(stalled, "set before stall").status.ok());
+
+  ASSERT_EQ(c.failpoints(stalled).set(health::kFailpointApplyLoop, "block"), "");
+  // A write the stalled leader commits but cannot apply: it answers by its
+  // deadline (no success), and leaves committed entries waiting.
+  ProposeReply stuck = c.node(stalled).propose("set during stall", after(milliseconds(500)));
+  EXPECT_FALSE(stuck.status.ok());
+
+  std::vector<raft::NodeId> others;
+  for (raft::NodeId id : c.ids()) {
+    if (id != stalled) others.push_back(id);
+  }
+  const raft::NodeId next = c.wait_for_leader(milliseconds(kApplyStallMs) + kElectionBound, others);
+  ASSERT_NE(next, raft::kNoNode);
+  EXPECT_NE(next, stalled);
+  EXPECT_FALSE(
+      c.node(stalled).read_barrier(Consistency::kLease, after(milliseconds(200))).status.ok());
+  ProposeReply recovered = c.write(next, "set after stall");
+  ASSERT_TRUE(recovered.status.ok()) << recovered.status.message;
+
+  ASSERT_EQ(c.failpoints(stalled).set(health::kFailpointApplyLoop, "off"), "");
+  ASSERT_TRUE(c.wait_applied(stalled, recovered.index));
+  EXPECT_EQ(c.kv(stalled).current()->data.at("after"), "stall");
+}
+
+}  // namespace
+}  // namespace raftmeta::node::testing

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "sidecar/health/failpoints.h"
 #include "sidecar/health/progress.h"
 #include "sidecar/node/inmem_transport.h"
 #include "sidecar/node/node.h"
@@ -62,6 +63,14 @@ class TestCluster {
     for (int i = 1; i <= voters; ++i) initial_[i] = address(i);
   }
   ~TestCluster() {
+    // Release any thread a failed test left blocked at a failpoint.
+    for (auto& [id, m] : members_) {
+      if (!m.failpoints) continue;
+      for (auto name : {health::kFailpointRaftLoop, health::kFailpointApplyLoop,
+                        health::kFailpointPersist, health::kFailpointPeerSend}) {
+        m.failpoints->set(name, health::FailpointAction{});
+      }
+    }
     for (auto& [id, m] : members_) m.node.reset();
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
@@ -84,6 +93,7 @@ class TestCluster {
     o.compaction_margin = 10;
     o.shutdown_timeout_ms = 5000;
     o.fence_interval_ms = 100;
+    o.apply_stall_ms = apply_stall_ms_;
     if (leader_command_) o.leader_command = leader_command_(id);
     return o;
   }
@@ -111,8 +121,10 @@ class TestCluster {
     }
     m.transport = std::make_unique<InMemoryTransport>(network_, address(id));
     m.progress = std::make_unique<health::ProgressStamps>();
+    m.failpoints = std::make_unique<health::FailpointRegistry>(/*enabled=*/true);
     NodeHealth health;
     health.progress = m.progress.get();
+    health.failpoints = m.failpoints.get();
     std::string error;
     m.node = Node::start(options(id, join), m.applier, m.transport.get(), health, &error);
     ASSERT_NE(m.node, nullptr) << "member " << id << ": " << error;
@@ -132,6 +144,11 @@ class TestCluster {
   KvApplier& kv(raft::NodeId id) { return *members_.at(id).kv; }
   std::shared_ptr<Applier> applier(raft::NodeId id) { return members_.at(id).applier; }
   const health::ProgressStamps& progress(raft::NodeId id) { return *members_.at(id).progress; }
+  // Each member has its own enabled registry (one process per member in
+  // production).
+  health::FailpointRegistry& failpoints(raft::NodeId id) { return *members_.at(id).failpoints; }
+  // Limits for members started from now on.
+  void set_apply_stall_ms(int ms) { apply_stall_ms_ = ms; }
   InMemoryNetwork& network() { return *network_; }
   std::vector<raft::NodeId> ids() const {
     std::vector<raft::NodeId> out;
@@ -198,12 +215,14 @@ class TestCluster {
     std::shared_ptr<Applier> applier;
     std::unique_ptr<InMemoryTransport> transport;
     std::unique_ptr<health::ProgressStamps> progress;
+    std::unique_ptr<health::FailpointRegistry> failpoints;
     std::unique_ptr<Node> node;
   };
   std::shared_ptr<InMemoryNetwork> network_;
   std::string root_;
   std::uint64_t snapshot_entries_;
   ApplierFactory factory_;
+  int apply_stall_ms_ = 10000;
   std::function<std::function<std::string(std::int64_t)>(raft::NodeId)> leader_command_;
   std::map<raft::NodeId, std::string> initial_;
   std::map<raft::NodeId, Member> members_;
