@@ -198,6 +198,11 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
 
   if (!out_json.empty()) {
     std::ofstream(out_json) << results.dump(2) << "\n";
+    // Plot data beside it: <stem>-throughput.dat, <stem>-latency.dat.
+    std::filesystem::path stem(out_json);
+    stem.replace_extension();
+    std::ofstream(stem.string() + "-throughput.dat") << throughput_plot_data(results);
+    std::ofstream(stem.string() + "-latency.dat") << latency_plot_data(results);
   }
   const std::string md = render_markdown(results);
   if (!out_md.empty()) {

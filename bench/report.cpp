@@ -118,4 +118,40 @@ std::string render_markdown(const nlohmann::json& r) {
   return md.str();
 }
 
+std::string throughput_plot_data(const nlohmann::json& r) {
+  std::ostringstream out;
+  out << "# clients raftmeta etcd grpc-ceiling (writes/s)\n";
+  for (const auto& row : r["rows"]) {
+    if (row.value("workload", "") != "write") continue;
+    const int clients = row.value("clients", 0);
+    double ceiling = 0;
+    if (r.contains("grpc_ceiling")) {
+      for (const auto& c : r["grpc_ceiling"]) {
+        if (c.value("clients", -1) == clients) ceiling = num(c, "throughput");
+      }
+    }
+    out << clients << " " << fixed(num(row["raftmeta"], "throughput"), 1) << " "
+        << fixed(num(row["etcd"], "throughput"), 1) << " " << fixed(ceiling, 1) << "\n";
+  }
+  return out.str();
+}
+
+std::string latency_plot_data(const nlohmann::json& r) {
+  std::ostringstream out;
+  out << "# label raftmeta-p50 raftmeta-p99 raftmeta-p99.9 etcd-p50 etcd-p99 etcd-p99.9 (ms)\n";
+  for (const auto& row : r["rows"]) {
+    std::string label = row.value("workload", "") + "-" + std::to_string(row.value("clients", 0));
+    for (char& ch : label) {
+      if (ch == ' ') ch = '-';
+    }
+    out << "\"" << label << "\"";
+    for (const char* sys : {"raftmeta", "etcd"}) {
+      for (const char* p : {"p50_ms", "p99_ms", "p999_ms"})
+        out << " " << fixed(num(row[sys], p), 3);
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace raftmeta::bench

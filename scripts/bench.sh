@@ -3,9 +3,10 @@
 # raftmeta-bench and raftmeta-node, then raftmeta-bench starts a 3-member
 # cluster of each on 127.0.0.1 in a temporary directory (etcd from
 # /usr/bin/etcd, package etcd-server), runs every measurement, stops both and
-# writes bench/results/<UTC date>.md and .json. The run holds the build lock
-# (/tmp/raftmeta-build.lock) so that builds on the same machine do not skew
-# it. Extra arguments go to raftmeta-bench (try --help), e.g. a quick run:
+# writes bench/results/<UTC date>.md and .json (and PNG plots with gnuplot).
+# The run holds the build lock (/tmp/raftmeta-build.lock) so that builds on
+# the same machine do not skew it. Extra arguments go to raftmeta-bench
+# (try --help), e.g. a quick run:
 #   scripts/bench.sh --rounds 1 --round-ms 1000 --failover-reps 2 --stall-reps 1
 # Environment: BUILD_DIR (default build/release, or /work/build when that is
 # configured), ETCD (default /usr/bin/etcd).
@@ -47,4 +48,10 @@ flock "$LOCK" "$BENCH" --etcd-binary "$ETCD" --work-dir "$WORK" \
   echo
   echo "Command: \`scripts/bench.sh $*\` (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
 } >>"$OUT.md"
+if command -v gnuplot >/dev/null; then
+  gnuplot -e "stem='$OUT'" "$ROOT/bench/plots.gp"
+  echo "bench.sh: plots in $OUT-throughput.png and $OUT-latency.png"
+else
+  echo "bench.sh: gnuplot is missing (apt-get install gnuplot-nox): no plots" >&2
+fi
 cat "$OUT.md"
