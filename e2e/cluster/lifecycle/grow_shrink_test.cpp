@@ -32,11 +32,10 @@ class GrowShrinkTest : public LifecycleTest {
   // Adds `id` as a learner through raftmetactl, starts it with --join, waits
   // until it has applied what the leader had committed, and promotes it.
   void grow_by(std::uint64_t id, const std::vector<std::uint64_t>& voters) {
-    const CtlResult add =
-        ctl_until_ok(voters,
-                     {"member", "add", "--id", std::to_string(id), "--peer-address",
-                      cluster_->peer_address(id)},
-                     election_bound());
+    const CtlResult add = ctl_until_ok(
+        voters,
+        {"member", "add", "--id", std::to_string(id), "--peer-address", cluster_->peer_address(id)},
+        election_bound());
     ASSERT_TRUE(add.ok()) << "member add " << id << ": " << add.output;
     std::string error;
     ASSERT_TRUE(cluster_->start(id, false, true, &error)) << error;
@@ -45,8 +44,8 @@ class GrowShrinkTest : public LifecycleTest {
     ASSERT_TRUE(leader);
     const std::uint64_t target = cluster_->view(*leader).commit;
     ASSERT_GT(target, 0u);
-    ASSERT_TRUE(ProcessCluster::wait_until(
-        [&] { return cluster_->view(id).applied >= target; }, election_bound()))
+    ASSERT_TRUE(ProcessCluster::wait_until([&] { return cluster_->view(id).applied >= target; },
+                                           election_bound()))
         << "learner " << id << " did not catch up to " << target;
     EXPECT_EQ(members(voters)[id], "MEMBER_KIND_LEARNER");
     const CtlResult promote =
@@ -122,8 +121,7 @@ TEST_F(GrowShrinkTest, GrowToFiveShrinkToThreeWhileWritingRemovingTheLeader) {
   for (std::uint64_t id : removed) {
     const CtlResult r = ctl(remaining, {"member", "add", "--id", std::to_string(id),
                                         "--peer-address", cluster_->peer_address(id)});
-    EXPECT_NE(r.exit_code, 0) << "re-adding removed member " << id << " was accepted: "
-                              << r.output;
+    EXPECT_NE(r.exit_code, 0) << "re-adding removed member " << id << " was accepted: " << r.output;
     EXPECT_NE(r.output.find("never reused"), std::string::npos) << r.output;
   }
   EXPECT_EQ(members(remaining).size(), 3u);

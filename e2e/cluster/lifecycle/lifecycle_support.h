@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -101,6 +102,7 @@ class AckedWriter {
   std::vector<std::string> acked_;  // written by the writer thread, read after stop()
   mutable std::mutex mu_;           // guards last_error_
   std::string last_error_;
+  std::thread thread_;
 };
 
 class LifecycleTest : public ::testing::Test {
@@ -156,11 +158,14 @@ class LifecycleTest : public ::testing::Test {
 
   // Runs raftmetactl against `members` with `args`; waits for it to exit.
   CtlResult ctl(const std::vector<std::uint64_t>& members, const std::vector<std::string>& args) {
-    const std::string log =
-        cluster_->root() + "/ctl-" + std::to_string(ctl_runs_++) + ".log";
-    std::vector<std::string> argv = {ctl_binary(), "--endpoints", join(endpoints(members)),
-                                     "--cluster-id", cluster_->options().cluster_id,
-                                     "--timeout-ms", "10000"};
+    const std::string log = cluster_->root() + "/ctl-" + std::to_string(ctl_runs_++) + ".log";
+    std::vector<std::string> argv = {ctl_binary(),
+                                     "--endpoints",
+                                     join(endpoints(members)),
+                                     "--cluster-id",
+                                     cluster_->options().cluster_id,
+                                     "--timeout-ms",
+                                     "10000"};
     argv.insert(argv.end(), args.begin(), args.end());
     CtlResult r;
     ChildProcess p;
