@@ -226,7 +226,12 @@ bool Raft::has_unapplied_committed_conf() const {
     if (index > log_.applied()) return true;
   }
   const Index lo = std::max(log_.applied() + 1, log_.first_index());
-  const Index hi = log_.committed();
+  Index hi = log_.committed();
+  // Our own held-back removal does not count: until it is applied we may
+  // still lead under the configuration that includes us (one voter changes
+  // at a time, so its quorums intersect the new ones), and we must, when the
+  // remaining voters cannot elect a leader without us.
+  if (log_.held_from() != 0) hi = std::min(hi, log_.held_from() - 1);
   if (lo > hi) return false;
   std::vector<Entry> ents;
   if (log_.slice(lo, hi + 1, kNoLimit, &ents) != StorageError::kNone) return false;

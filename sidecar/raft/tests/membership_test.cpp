@@ -159,6 +159,32 @@ TEST(Membership, LeavingLeaderHoldsItsRemovalUntilTheSurvivorKnowsItCommitted) {
   EXPECT_EQ(net.status(2).conf.voters, std::vector<NodeId>{2});
 }
 
+// The leaving leader loses leadership while it still holds back its removal:
+// it may campaign again under the configuration that includes it (the #456
+// rule does not count its own held-back removal), so the survivor never waits
+// forever.
+TEST(Membership, LeavingLeaderThatLostLeadershipDoesNotDeadlockTheSurvivor) {
+  Net net = elected(2);
+  net.drop(MessageType::kHeartbeat);
+  const auto r = net.propose_conf(1, ConfChangeType::kRemove, 1);
+  while (net.status(1).commit < r.index && !net.queue().empty()) net.deliver_one();
+  net.clear_queue();
+  net.isolate(1);
+  net.tick(1, 2 * kElection);  // CheckQuorum: 1 steps down, removal still held
+  ASSERT_NE(net.status(1).role, Role::kLeader);
+  ASSERT_LT(net.status(1).applied, r.index);
+  net.clear_queue();  // nothing 1 sent while cut off arrives later
+  ASSERT_LT(net.status(2).commit, r.index);
+  net.heal();
+  net.tick_all(8 * kElection);
+  EXPECT_GE(net.status(1).applied, r.index);
+  EXPECT_EQ(net.leader(), 2u);
+  EXPECT_EQ(net.status(2).conf.voters, std::vector<NodeId>{2});
+  const auto w = net.propose(2, "survivor");
+  net.deliver_all();
+  EXPECT_EQ(net.status(2).commit, w.index);
+}
+
 // etcd-io/raft #456: a member with a committed but unapplied configuration
 // change must not campaign under the old configuration.
 TEST(Membership, NoCampaignWhileACommittedConfChangeIsUnapplied) {
