@@ -108,7 +108,7 @@ void ApplyLoop::run() {
       }
     }
     const std::uint64_t every = shared_->options.snapshot_entries;
-    if (every > 0 && applied_ >= last_snapshot_index_ + every && !snapshot_in_flight_) {
+    if (every > 0 && applied_ >= last_snapshot_index_ + every) {
       take_snapshot(nullptr);
     }
   }

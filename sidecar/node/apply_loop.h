@@ -55,7 +55,6 @@ class ApplyLoop : public std::enable_shared_from_this<ApplyLoop> {
   raft::Index last_snapshot_index_ = 0;
   raft::ConfState conf_;
   std::map<raft::NodeId, std::string> peers_;
-  bool snapshot_in_flight_ = false;
 
   std::atomic<bool> stop_requested_{false};
   Completion<bool> finished_;

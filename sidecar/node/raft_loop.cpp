@@ -188,7 +188,7 @@ void RaftLoop::handle(LoopItem& item) {
 void RaftLoop::handle_batch(MessageBatch& batch) {
   const raft::NodeId from = batch.from;
   last_contact_ns_[from] = health::monotonic_ns();
-  if (!batch.from_client_address.empty()) client_addresses[from] = batch.from_client_address;
+  if (!batch.from_client_address.empty()) client_addresses_[from] = batch.from_client_address;
   if (!batch.from_peer_address.empty() && peers_.count(from) == 0) {
     learn_peer(from, batch.from_peer_address);
   }
@@ -202,7 +202,7 @@ RequestStatus RaftLoop::unavailable(std::string message, raft::NodeId leader_hin
   status.leader_id = leader_hint;
   if (leader_hint == shared_->options.id) {
     status.leader_client_address = shared_->options.client_address;
-  } else if (auto it = client_addresses.find(leader_hint); it != client_addresses.end()) {
+  } else if (auto it = client_addresses_.find(leader_hint); it != client_addresses_.end()) {
     status.leader_client_address = it->second;
   }
   return status;
@@ -668,7 +668,7 @@ void RaftLoop::publish_status(const raft::Status& status) {
   s->leader_id = status.leader;
   if (status.leader == o.id) {
     s->leader_client_address = o.client_address;
-  } else if (auto it = client_addresses.find(status.leader); it != client_addresses.end()) {
+  } else if (auto it = client_addresses_.find(status.leader); it != client_addresses_.end()) {
     s->leader_client_address = it->second;
   }
   s->commit = status.commit;
@@ -691,7 +691,7 @@ void RaftLoop::publish_status(const raft::Status& status) {
       m.last_contact_ns = now;
     } else {
       if (auto it = peers_.find(id); it != peers_.end()) m.peer_address = it->second;
-      if (auto it = client_addresses.find(id); it != client_addresses.end()) {
+      if (auto it = client_addresses_.find(id); it != client_addresses_.end()) {
         m.client_address = it->second;
       }
       if (auto it = last_contact_ns_.find(id); it != last_contact_ns_.end()) {
@@ -712,7 +712,6 @@ void RaftLoop::publish_status(const raft::Status& status) {
   s->published_ns = now;
   shared_->commit.store(status.commit, std::memory_order_release);
   std::atomic_store(&shared_->status, std::shared_ptr<const NodeStatus>(std::move(s)));
-  last_publish_ns_ = now;
   if (auto* metrics = shared_->health.metrics) {
     metrics->term.store(status.term, std::memory_order_relaxed);
     metrics->is_leader.store(status.role == raft::Role::kLeader, std::memory_order_relaxed);

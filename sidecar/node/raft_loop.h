@@ -74,8 +74,8 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
   std::unique_ptr<storage::LogStore> store_;
   std::unique_ptr<raft::MemoryStorage> cache_;
   std::unique_ptr<raft::RawNode> raw_;
-  std::map<raft::NodeId, std::string> peers_;            // peer addresses
-  std::map<raft::NodeId, std::string> client_addresses;  // learned from traffic
+  std::map<raft::NodeId, std::string> peers_;             // peer addresses
+  std::map<raft::NodeId, std::string> client_addresses_;  // learned from traffic
   std::map<raft::NodeId, std::int64_t> last_contact_ns_;
   raft::SoftState soft_;
   raft::Term lease_term_ = 0;
@@ -97,7 +97,6 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
   raft::Term stepped_aside_term_ = 0;
   bool fatal_ = false;
   std::int64_t next_tick_ns_ = 0;
-  std::int64_t last_publish_ns_ = 0;
 
   std::atomic<bool> stop_requested_{false};
   Completion<bool> finished_;
