@@ -23,6 +23,11 @@ void WriteLoad::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<std::string> WriteLoad::acknowledged_names() const {
+  std::lock_guard lock(error_mu_);
+  return names_;
+}
+
 std::string WriteLoad::last_error() const {
   std::lock_guard lock(error_mu_);
   return last_error_;
@@ -43,8 +48,13 @@ void WriteLoad::run() {
   // a write that fails even so is counted and the next one tried.
   ClusterClient client(endpoints_, cluster_id_, std::chrono::milliseconds(20000));
   for (std::uint64_t i = 0; !stopping_.load(); ++i) {
-    const grpc::Status s = client.create_topic(prefix_ + std::to_string(i), 1);
+    const std::string name = prefix_ + std::to_string(i);
+    const grpc::Status s = client.create_topic(name, 1);
     if (s.ok()) {
+      {
+        std::lock_guard lock(error_mu_);
+        names_.push_back(name);
+      }
       acknowledged_.fetch_add(1);
     } else {
       failed_.fetch_add(1);

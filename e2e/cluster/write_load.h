@@ -27,6 +27,8 @@ class WriteLoad {
   std::uint64_t acknowledged() const { return acknowledged_.load(); }
   std::uint64_t failed() const { return failed_.load(); }
   std::string last_error() const;
+  // Names of the topics whose creation was acknowledged, in order.
+  std::vector<std::string> acknowledged_names() const;
 
   // Waits until `more` writes beyond the count at the call are acknowledged.
   bool wait_for_more(std::uint64_t more, std::chrono::milliseconds timeout) const;
@@ -40,8 +42,9 @@ class WriteLoad {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> acknowledged_{0};
   std::atomic<std::uint64_t> failed_{0};
-  mutable std::mutex error_mu_;
+  mutable std::mutex error_mu_;  // guards last_error_ and names_
   std::string last_error_;
+  std::vector<std::string> names_;
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 #include "e2e/cluster/chaos/chaos_run.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -19,6 +20,8 @@ namespace {
 constexpr milliseconds kStartupWait{10000};
 constexpr int kSetupAttempts = 3;
 constexpr milliseconds kWorkloadSetupBudget{30000};
+// Between set-up attempts (a binary being relinked, ports still in TIME_WAIT).
+constexpr milliseconds kSetupRetryPause{3000};
 
 // Sets the members' environment in this process (children inherit it) and
 // restores it afterwards.
@@ -117,6 +120,7 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
   for (int attempt = 0; attempt < kSetupAttempts && !result.started; ++attempt) {
     workload.reset();
     cluster.reset();
+    if (attempt > 0) std::this_thread::sleep_for(kSetupRetryPause);
     co.port_base_hint = options.port_base_hint + attempt * 37;
     cluster = std::make_unique<e2e::ProcessCluster>(co);
     std::string error;
@@ -162,6 +166,19 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
   workload->stop();
   result.faults = nemesis.totals();
   result.recovery_problems = nemesis.problems();
+
+  if (options.plant_total_amnesia) {
+    for (std::uint64_t id : cluster->ids()) cluster->kill(id);
+    for (std::uint64_t id : cluster->ids()) {
+      std::error_code ec;
+      std::filesystem::remove_all(cluster->data_dir(id), ec);
+      std::string error;
+      if (!cluster->start(id, true, false, &error)) {
+        result.recovery_problems.push_back("amnesia restart of member " + std::to_string(id) +
+                                           " failed: " + error);
+      }
+    }
+  }
 
   // Recovery: an agreed leader and every member applied to the same index.
   const auto healed = SteadyClock::now();

@@ -38,6 +38,11 @@ struct ChaosRunOptions {
   // Environment of every member (planted-bug runs).
   std::map<std::string, std::string> member_env;
   bool verbose = true;  // print totals to stdout
+  // A planted fault that proves the checker end to end: after the workload
+  // stopped, every member is killed, its data directory wiped, and the
+  // cluster bootstrapped again empty, so every acknowledged write is lost.
+  // The run must then report anomalies naming those writes.
+  bool plant_total_amnesia = false;
 };
 
 struct ChaosRunResult {

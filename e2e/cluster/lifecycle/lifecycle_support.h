@@ -71,6 +71,8 @@ class AckedWriter {
   }
   // Acknowledged names; call after stop().
   const std::vector<std::string>& acked_names() const { return acked_; }
+  // The revision each acknowledged write got, in the same order; after stop().
+  const std::vector<std::uint64_t>& acked_revisions() const { return acked_revisions_; }
   std::string last_error() const {
     std::lock_guard lock(mu_);
     return last_error_;
@@ -81,9 +83,11 @@ class AckedWriter {
     ClusterClient client(endpoints_, cluster_id_, std::chrono::milliseconds(20000));
     for (std::uint64_t i = 0; !stopping_.load(); ++i) {
       const std::string name = prefix_ + std::to_string(i);
-      const grpc::Status s = client.create_topic(name, 1);
+      raftmeta::v1::CreateTopicResponse resp;
+      const grpc::Status s = client.create_topic(name, 1, &resp);
       if (s.ok()) {
         acked_.push_back(name);
+        acked_revisions_.push_back(resp.revision());
         acknowledged_.fetch_add(1);
       } else {
         failed_.fetch_add(1);
@@ -99,8 +103,10 @@ class AckedWriter {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> acknowledged_{0};
   std::atomic<std::uint64_t> failed_{0};
-  std::vector<std::string> acked_;  // written by the writer thread, read after stop()
-  mutable std::mutex mu_;           // guards last_error_
+  // Written by the writer thread, read after stop().
+  std::vector<std::string> acked_;
+  std::vector<std::uint64_t> acked_revisions_;
+  mutable std::mutex mu_;  // guards last_error_
   std::string last_error_;
   std::thread thread_;
 };

@@ -15,6 +15,7 @@ using std::chrono::milliseconds;
 // Length of the short runs and of the mixed run.
 constexpr milliseconds kShortRun{15000};
 constexpr milliseconds kMixedRun{40000};
+constexpr milliseconds kAmnesiaRun{3000};
 
 void expect_safe_and_recovered(const ChaosRunResult& r) {
   ASSERT_TRUE(r.started) << r.setup_error;
@@ -66,6 +67,26 @@ TEST(ChaosE2e, Mixed) {
       kMixedRun, 24900);
   expect_safe_and_recovered(r);
   EXPECT_GE(r.faults.size(), 2u) << r.totals();
+}
+
+// The checker catches lost acknowledged writes end to end: the same pipeline
+// (workload, recovery, final reads on every member, checker) over a cluster
+// whose members all lost their data after acknowledging writes must report
+// anomalies that name the operations involved.
+TEST(ChaosE2e, CatchesLostAcknowledgedWrites) {
+  ChaosRunOptions o;
+  o.name = "amnesia";
+  o.duration = kAmnesiaRun;
+  o.port_base_hint = 25100;
+  o.plant_total_amnesia = true;
+  const auto r = run_chaos(o);
+  ASSERT_TRUE(r.started) << r.setup_error;
+  ASSERT_TRUE(r.recovery_problems.empty()) << r.totals() << r.diagnostics;
+  EXPECT_EQ(r.linearizability.verdict, Verdict::kNotLinearizable) << r.totals();
+  ASSERT_FALSE(r.linearizability.anomalies.empty());
+  // The report names the final read that contradicts the acknowledged writes.
+  EXPECT_NE(r.linearizability.anomalies[0].report.find("cannot place"), std::string::npos);
+  EXPECT_NE(r.linearizability.anomalies[0].report.find("#"), std::string::npos);
 }
 
 }  // namespace
