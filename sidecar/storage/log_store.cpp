@@ -54,6 +54,17 @@ const char* vfs_or_null(const OpenOptions& o) {
   return o.vfs_name.empty() ? nullptr : o.vfs_name.c_str();
 }
 
+Status check_read_only(const OpenOptions& o, const std::string& path, bool full,
+                       std::int64_t* version) {
+  std::unique_ptr<SqliteConnection> ro;
+  if (Status s = SqliteConnection::open(path, SQLITE_OPEN_READONLY, vfs_or_null(o), &ro); !s) {
+    return s;
+  }
+  StartupExpectations expected{o.cluster_id, o.member_id, o.verify_tail_entries};
+  expected.full = full;
+  return run_startup_checks(*ro, expected, version);
+}
+
 // Creates a complete database beside the final name, then renames it into
 // place, so a crash during creation never leaves a half-made raft.db.
 Status create_database(const OpenOptions& o, const std::string& path) {
@@ -73,7 +84,15 @@ Status create_database(const OpenOptions& o, const std::string& path) {
     if (Status s = db->exec("PRAGMA synchronous = FULL"); !s) return s;
     if (Status s = create_schema(*db, o.cluster_id, o.member_id); !s) return s;
     if (Status s = db->exec("PRAGMA journal_mode = WAL"); !s) return s;
-  }  // closing checkpoints and removes the WAL
+  }  // closing checkpoints the WAL into the file and removes it
+  // Closing cannot report errors: make sure the file is complete and
+  // self-contained before it gets its final name.
+  std::int64_t version = 0;
+  if (Status s = check_read_only(o, tmp, /*full=*/true, &version); !s) return s;
+  struct stat wal {};
+  if (::stat((tmp + "-wal").c_str(), &wal) == 0 && wal.st_size > 0) {
+    return Status::io_error(tmp + ": creation did not complete (WAL not checkpointed)");
+  }
   if (Status s = fsync_path(tmp, O_RDONLY); !s) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::io_error(errno_text(tmp + ": rename to " + path));
@@ -105,17 +124,6 @@ Status lock_data_dir(const OpenOptions& o, int* lock_fd) {
   }
   *lock_fd = fd;
   return Status::ok();
-}
-
-Status check_read_only(const OpenOptions& o, const std::string& path, bool full,
-                       std::int64_t* version) {
-  std::unique_ptr<SqliteConnection> ro;
-  if (Status s = SqliteConnection::open(path, SQLITE_OPEN_READONLY, vfs_or_null(o), &ro); !s) {
-    return s;
-  }
-  StartupExpectations expected{o.cluster_id, o.member_id, o.verify_tail_entries};
-  expected.full = full;
-  return run_startup_checks(*ro, expected, version);
 }
 
 Status validate_options(const OpenOptions& o) {
