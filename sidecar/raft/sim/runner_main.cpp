@@ -24,7 +24,13 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", batch.nodes, "initial members (0: 3 and 5 alternately)");
   app.add_option("--profile", batch.profile,
                  "fault profile: mixed, membership, partitions, lease, snapshots, or all (cycled)");
+  app.add_option(
+      "--bootstrap", batch.bootstrap,
+      "initial configuration: snapshot (index-0 snapshot), log (conf-change entries), auto");
   app.add_option("--duration", batch.duration_seconds, "soak: run seeds for this many seconds");
+  app.add_option("--trace-tail", batch.trace_tail, "events printed with a failure");
+  app.add_flag("--verbose", batch.verbose,
+               "trace every delivered message and Ready (use with --trace-tail)");
   app.add_flag("--mutation-expect-failure", expect_failure,
                "succeed only if some run reports an invariant violation (for planted bugs)");
   CLI11_PARSE(app, argc, argv);
@@ -32,7 +38,8 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   BatchResult result;
   if (!run_batch(batch, &result, &std::cerr)) {
-    std::cerr << "unknown profile '" << batch.profile << "'\n";
+    std::cerr << "unknown profile '" << batch.profile << "' or bootstrap '" << batch.bootstrap
+              << "'\n";
     return 2;
   }
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;

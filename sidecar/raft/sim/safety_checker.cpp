@@ -60,13 +60,6 @@ ConfState apply_change(ConfState c, const ConfChange& cc) {
   return c;
 }
 
-std::size_t voter_difference(const ConfState& a, const ConfState& b) {
-  std::vector<NodeId> diff;
-  std::set_symmetric_difference(a.voters.begin(), a.voters.end(), b.voters.begin(), b.voters.end(),
-                                std::back_inserter(diff));
-  return diff.size();
-}
-
 }  // namespace
 
 SafetyChecker::SafetyChecker(ConfState initial) {
@@ -217,7 +210,10 @@ const ConfState* SafetyChecker::conf_at(Index i) const {
 
 void SafetyChecker::on_conf(NodeId id, Index applied, const ConfState& conf, bool continuous) {
   advance_conf_model();
-  if (const ConfState* want = conf_at(applied)) {
+  // A member that joined empty knows no configuration until it has applied
+  // something (a snapshot or the log).
+  const bool joining = applied == 0 && conf.voters.empty() && conf.learners.empty();
+  if (const ConfState* want = joining ? nullptr : conf_at(applied)) {
     if (want->voters != conf.voters || want->learners != conf.learners) {
       fail("configuration: node " + std::to_string(id) + " at applied index " +
            std::to_string(applied) + " has " + conf_string(conf) +
@@ -236,13 +232,22 @@ void SafetyChecker::on_conf(NodeId id, Index applied, const ConfState& conf, boo
       }
     }
   }
-  auto it = last_conf_.find(id);
-  if (it != last_conf_.end() && continuous && voter_difference(it->second, conf) > 1) {
-    fail("configuration: node " + std::to_string(id) + " changed more than one voter at once: " +
-         conf_string(it->second) + " -> " + conf_string(conf));
-    return;
+  (void)continuous;
+}
+
+void SafetyChecker::on_conf_proposed(NodeId id, Index applied, const ShadowLog& log, Index index) {
+  // One change at a time: when a leader appends a conf change, every earlier
+  // one in its log has been applied (so consecutive configurations in use
+  // differ by at most one voter and their majorities intersect).
+  for (Index i = std::max(applied, log.offset()) + 1; i < index && i <= log.last_index(); ++i) {
+    const ShadowLog::Slot* s = log.slot(i);
+    if (s != nullptr && conf_entries_.count({i, s->term}) != 0) {
+      fail("configuration: leader " + std::to_string(id) + " appended a conf change at " +
+           std::to_string(index) + " while the one at " + std::to_string(i) +
+           " was not applied (applied " + std::to_string(applied) + ")");
+      return;
+    }
   }
-  last_conf_[id] = conf;
 }
 
 bool SafetyChecker::removed(NodeId id) const {

@@ -16,8 +16,9 @@
 //                       (digests), including states restored from snapshots;
 //   configuration       a member's configuration at applied index i equals the
 //                       one computed from the committed log up to i (changes
-//                       take effect when applied), changes one voter at a
-//                       time, and a removed id never returns;
+//                       take effect when applied); a leader appends a change
+//                       only when every earlier one is applied (one voter at a
+//                       time); a removed id never returns;
 //   reads               every served read reflects every write acknowledged
 //                       before the read began (linearizability of reads
 //                       against the real-time order of completed writes), and
@@ -58,6 +59,9 @@ class SafetyChecker {
   void on_restore(NodeId id, Index index, std::uint64_t digest);
   // A member's configuration with `applied` entries applied.
   void on_conf(NodeId id, Index applied, const ConfState& conf, bool continuous);
+  // A leader with `applied` entries applied appended a conf change at `index`
+  // (its log already holds the entry).
+  void on_conf_proposed(NodeId id, Index applied, const ShadowLog& log, Index index);
 
   // Writes: proposed (data carries the id) and acknowledged to the client.
   void on_write_proposed(std::uint64_t write_id);
@@ -94,7 +98,6 @@ class SafetyChecker {
   std::map<std::pair<Index, Term>, std::string> conf_entries_;
   std::vector<std::pair<Index, ConfState>> conf_history_;  // (index, conf from then on)
   Index conf_cursor_ = 0;  // conf_history_ covers the committed log up to here
-  std::map<NodeId, ConfState> last_conf_;
   std::vector<bool> proposed_writes_;
   Index acked_watermark_ = 0;
 };

@@ -15,9 +15,14 @@ SimOptions batch_run_options(const BatchOptions& batch, std::uint64_t seed) {
   SimOptions o;
   o.seed = seed;
   o.steps = batch.steps;
+  o.trace_tail = batch.trace_tail;
+  o.verbose = batch.verbose;
   o.nodes = batch.nodes != 0 ? batch.nodes : (seed % 2 == 0 ? 3 : 5);
   const std::string name = batch.profile == "all" ? kAllProfiles[(seed / 2) % 5] : batch.profile;
   fault_profile_by_name(name, &o.profile);
+  if (!bootstrap_by_name(batch.bootstrap, &o.bootstrap)) {
+    o.bootstrap = (seed / 10) % 2 == 0 ? Bootstrap::kLog : Bootstrap::kSnapshot;
+  }
   return o;
 }
 
@@ -32,6 +37,8 @@ std::string failure_report(const SimOptions& options, const SimResult& result) {
 bool run_batch(const BatchOptions& batch, BatchResult* out, std::ostream* progress) {
   FaultProfile probe;
   if (batch.profile != "all" && !fault_profile_by_name(batch.profile, &probe)) return false;
+  Bootstrap bootstrap;
+  if (batch.bootstrap != "auto" && !bootstrap_by_name(batch.bootstrap, &bootstrap)) return false;
   const auto started = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0;; ++i) {
     if (batch.duration_seconds > 0) {

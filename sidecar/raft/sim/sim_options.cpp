@@ -24,7 +24,7 @@ bool fault_profile_by_name(std::string_view name, FaultProfile* out) {
     p.crash_ppm = 1'000;
     p.lease_read_ppm = 600'000;
     p.write_ppm = 500'000;
-    p.max_sync_stall_steps = 1;
+    p.sync_stall_ppm = 50'000;
   } else if (name == "snapshots") {
     p.conf_change_ppm = 8'000;
     p.snapshot_ppm = 60'000;
@@ -35,6 +35,19 @@ bool fault_profile_by_name(std::string_view name, FaultProfile* out) {
     return false;
   }
   *out = p;
+  return true;
+}
+
+std::string_view to_string(Bootstrap b) { return b == Bootstrap::kSnapshot ? "snapshot" : "log"; }
+
+bool bootstrap_by_name(std::string_view name, Bootstrap* out) {
+  if (name == "snapshot") {
+    *out = Bootstrap::kSnapshot;
+  } else if (name == "log") {
+    *out = Bootstrap::kLog;
+  } else {
+    return false;
+  }
   return true;
 }
 

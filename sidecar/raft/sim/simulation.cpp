@@ -2,6 +2,7 @@
 #include "sidecar/raft/sim/simulation.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace raftmeta::raft::sim {
@@ -18,16 +19,51 @@ bool is_member(const ConfState& c, NodeId id) {
          std::binary_search(c.learners.begin(), c.learners.end(), id);
 }
 
+// A read request's context is "r<id>"; anything else is not ours.
+std::optional<std::uint64_t> read_id(const std::string& context) {
+  if (context.size() < 2 || context[0] != 'r') return std::nullopt;
+  std::uint64_t id = 0;
+  for (std::size_t i = 1; i < context.size(); ++i) {
+    if (context[i] < '0' || context[i] > '9') return std::nullopt;
+    id = id * 10 + static_cast<std::uint64_t>(context[i] - '0');
+  }
+  return id;
+}
+
+std::string describe(const Message& m) {
+  std::string out = std::string(to_string(m.type)) + " from n" + std::to_string(m.from) + " term " +
+                    std::to_string(m.term) + " log_term " + std::to_string(m.log_term) + " index " +
+                    std::to_string(m.index) + " commit " + std::to_string(m.commit);
+  if (!m.entries.empty()) {
+    out += " entries [" + std::to_string(m.entries.front().index) + "/t" +
+           std::to_string(m.entries.front().term) + ".." + std::to_string(m.entries.back().index) +
+           "/t" + std::to_string(m.entries.back().term) + "]";
+  }
+  if (m.reject)
+    out +=
+        " REJECT hint " + std::to_string(m.reject_hint) + "/t" + std::to_string(m.reject_hint_term);
+  if (m.snapshot) out += " snapshot " + std::to_string(m.snapshot->meta.index);
+  return out;
+}
+
+// A core with no new input settles after a few Readies; more means a loop.
+constexpr int kMaxReadiesPerTurn = 64;
+
 }  // namespace
 
 std::string replay_command(const SimOptions& o) {
   return "raft_sim_runner --seed " + std::to_string(o.seed) + " --steps " +
          std::to_string(o.steps) + " --nodes " + std::to_string(o.nodes) + " --profile " +
-         o.profile.name;
+         o.profile.name + " --bootstrap " + std::string(to_string(o.bootstrap));
 }
 
 Simulation::Simulation(SimOptions options)
-    : options_(std::move(options)), profile_(options_.profile), rng_(options_.seed) {}
+    : options_(std::move(options)), profile_(options_.profile), rng_(options_.seed) {
+  // Appends of one entry each (1 byte: at least one entry per message) let a
+  // leader's older-term entries reach a majority before its own no-op does.
+  static const std::uint64_t kAppendBytes[] = {1, 64, 512};
+  max_append_bytes_ = kAppendBytes[rng_.uniform(0, 2)];
+}
 
 Simulation::~Simulation() = default;
 
@@ -68,10 +104,20 @@ SimNode& Simulation::add_node(NodeId id, bool bootstrap) {
   n.id = id;
   n.async = rng_.chance(500'000);
   n.clock_ppm = 1'000'000 - kClockDriftPpm + rng_.uniform(0, 2 * kClockDriftPpm);
-  if (bootstrap) {
+  if (bootstrap && options_.bootstrap == Bootstrap::kSnapshot) {
     Snapshot initial;
     for (NodeId v = 1; v <= options_.nodes; ++v) initial.meta.conf.voters.push_back(v);
     n.disk.apply_snapshot(initial);
+  } else if (bootstrap) {
+    std::vector<Entry> entries;
+    for (NodeId v = 1; v <= options_.nodes; ++v) {
+      for (const auto type : {ConfChangeType::kAddLearner, ConfChangeType::kPromote}) {
+        entries.push_back(Entry{1, entries.size() + 1, EntryType::kConfChange,
+                                encode_conf_change(ConfChange{type, v, ""})});
+      }
+    }
+    n.disk.append(entries);
+    n.disk.set_hard_state(HardState{1, kNoNode, entries.size()});
   }
   nodes_.emplace(id, std::move(node));
   trace(prefix(id) + (bootstrap ? "bootstraps" : "joins empty") +
@@ -99,7 +145,7 @@ void Simulation::start(SimNode& n) {
   cfg.pre_vote = true;
   cfg.check_quorum = true;
   cfg.lease_reads = true;
-  cfg.max_size_per_msg = 512;
+  cfg.max_size_per_msg = max_append_bytes_;
   cfg.max_inflight_msgs = 8;
   cfg.applied = n.state.applied();
   std::string error;
@@ -111,7 +157,19 @@ void Simulation::start(SimNode& n) {
   }
   ++n.incarnation;
   n.up = true;
+  net_.drop_all_to(n.id);  // what was sent to it while it was down is lost
   n.log.load(n.disk);
+  {
+    // The durable log must agree with every other member's, and what it
+    // holds as committed with what was committed.
+    std::vector<Entry> durable;
+    if (n.disk.last_index() >= n.disk.first_index()) {
+      n.disk.entries(n.disk.first_index(), n.disk.last_index() + 1, UINT64_MAX, &durable);
+    }
+    checker_->on_log_append(n.id, durable, n.log);
+    checker_->on_commit(n.id, n.log.offset(), std::max(n.disk.hard_state().commit, n.log.offset()),
+                        n.log);
+  }
   n.observed_commit = std::max(n.disk.hard_state().commit, n.disk.first_index() - 1);
   n.observed_leader_term = 0;
   n.conf_continuous = false;
@@ -128,6 +186,7 @@ void Simulation::crash(SimNode& n) {
   n.down_since = now_;
   n.raw.reset();
   n.paused.reset();
+  std::erase_if(pending_conf_checks_, [&](const PendingConfCheck& c) { return c.leader == n.id; });
   n.persist_queue.clear();
   n.apply_queue.clear();
   n.last_persist_due = n.last_apply_due = 0;
@@ -157,6 +216,16 @@ void Simulation::send(SimNode& n, const std::vector<Message>& messages) {
 
 void Simulation::take_ready(SimNode& n) {
   Ready rd = n.raw->ready();
+  if (options_.verbose) {
+    trace(prefix(n.id) + "Ready: entries " + entries_range(rd.entries) + " committed " +
+          entries_range(rd.committed_entries) +
+          (rd.hard_state ? " hs(term " + std::to_string(rd.hard_state->term) + " vote " +
+                               std::to_string(rd.hard_state->vote) + " commit " +
+                               std::to_string(rd.hard_state->commit) + ")"
+                         : "") +
+          (rd.snapshot ? " snapshot " + std::to_string(rd.snapshot->meta.index) : "") + " msgs " +
+          std::to_string(rd.messages.size()) + "+" + std::to_string(rd.persisted_messages.size()));
+  }
   if (rd.heartbeat_round != 0) n.round_local_time[rd.heartbeat_round] = n.local_time(now_);
   if (rd.soft_state) n.soft = rd.soft_state;
   if (rd.snapshot) {
@@ -177,7 +246,8 @@ void Simulation::take_ready(SimNode& n) {
     n.persist_queue.push_back({std::move(rd), n.last_persist_due});
     return;
   }
-  const std::uint64_t stall = rng_.uniform(0, profile_.max_sync_stall_steps);
+  const std::uint64_t stall =
+      rng_.chance(profile_.sync_stall_ppm) ? rng_.uniform(1, profile_.max_sync_stall_steps) : 0;
   n.paused = SimNode::Job{std::move(rd), step_ + stall};
   if (stall == 0) finish_sync(n);
 }
@@ -211,7 +281,15 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
     checker_->on_restore(n.id, n.state.applied(), n.state.digest());
   }
   if (!rd.committed_entries.empty()) {
+    // Record what this member has committed before checking what it applies.
+    // (Entries the core received in this turn and has not handed out yet are
+    // not in the shadow log; observe() checks commit against the whole log.)
     const Index commit = n.raw->status().commit;
+    const Index known = std::min(commit, n.log.last_index());
+    if (known > n.observed_commit) {
+      checker_->on_commit(n.id, n.observed_commit, known, n.log);
+      n.observed_commit = known;
+    }
     for (const Entry& e : rd.committed_entries) {
       if (e.index != n.state.applied() + 1) {
         checker_->fail("node " + std::to_string(n.id) + " was handed committed entry " +
@@ -240,7 +318,7 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
   }
   for (const ReadState& rs : rd.read_states) n.read_states.push_back(rs);
   for (const ReadFailure& f : rd.read_failures) {
-    if (f.context.size() > 1) reads_.erase(std::stoull(f.context.substr(1)));
+    if (const auto id = read_id(f.context)) reads_.erase(*id);
   }
 }
 
@@ -251,19 +329,18 @@ void Simulation::run_node(SimNode& n) {
     finish_sync(n);
     if (checker_->failed()) return;
   }
-  for (const auto& [peer, ok] : n.snapshot_reports) n.raw->report_snapshot(peer, ok);
-  n.snapshot_reports.clear();
-  const std::uint64_t ticks = n.local_time(now_) / kTickUnits;
-  if (ticks > n.last_tick) {
-    n.last_tick = ticks;  // a member that was paused does not catch up on missed ticks
-    n.raw->tick();
-  }
-  for (const Message& m : net_.take_due(n.id, now_, rng_)) n.raw->step(m);
+  // Finish the writer's and applier's work first: the core's log is then
+  // exactly what it has handed out, so commit indexes can be checked against
+  // the shadow log.
   if (n.async) {
     while (!n.persist_queue.empty() && n.persist_queue.front().due_step <= step_) {
       SimNode::Job job = std::move(n.persist_queue.front());
       n.persist_queue.pop_front();
       persist(n, job.ready);
+      if (options_.verbose) {
+        trace(prefix(n.id) + "persisted Ready " + entries_range(job.ready.entries) + ", sends " +
+              std::to_string(job.ready.persisted_messages.size()));
+      }
       send(n, job.ready.persisted_messages);
       if (!job.ready.entries.empty()) {
         n.raw->on_persisted(job.ready.entries.back().index, job.ready.entries.back().term);
@@ -287,9 +364,34 @@ void Simulation::run_node(SimNode& n) {
       }
     }
   }
-  for (int i = 0; i < 4 && n.up && !n.paused && n.raw->has_ready(); ++i) {
+  for (const auto& [peer, ok] : n.snapshot_reports) n.raw->report_snapshot(peer, ok);
+  n.snapshot_reports.clear();
+  const std::uint64_t ticks = n.local_time(now_) / kTickUnits;
+  if (ticks > n.last_tick) {
+    n.last_tick = ticks;  // a member that was paused does not catch up on missed ticks
+    n.raw->tick();
+  }
+  for (const Message& m : net_.take_due(n.id, now_, rng_)) {
+    if (options_.verbose) trace(prefix(n.id) + "<- " + describe(m));
+    n.raw->step(m);
+  }
+  // Take Readies until the core is quiet (or paused persisting one).
+  for (int i = 0; n.up && !n.paused && n.raw->has_ready(); ++i) {
+    if (i == kMaxReadiesPerTurn) {
+      checker_->fail("node " + std::to_string(n.id) + " still has a Ready after " +
+                     std::to_string(kMaxReadiesPerTurn) + " in one turn without new input");
+      return;
+    }
     take_ready(n);
     if (checker_->failed()) return;
+  }
+  for (auto it = pending_conf_checks_.begin(); it != pending_conf_checks_.end();) {
+    if (it->leader == n.id) {
+      checker_->on_conf_proposed(n.id, it->applied, n.log, it->index);
+      it = pending_conf_checks_.erase(it);
+    } else {
+      ++it;
+    }
   }
   observe(n);
 }
@@ -310,8 +412,14 @@ void Simulation::observe(SimNode& n) {
     n.observed_commit = st.commit;
     stats_.max_commit = std::max(stats_.max_commit, st.commit);
   }
-  checker_->on_conf(n.id, st.applied, st.conf, n.conf_continuous);
-  n.conf_continuous = true;
+  if (st.applied < n.log.offset()) {
+    // A snapshot is on its way to disk: the core already runs with its
+    // configuration but reports the old applied index until it is durable.
+    n.conf_continuous = false;
+  } else {
+    checker_->on_conf(n.id, st.applied, st.conf, n.conf_continuous);
+    n.conf_continuous = true;
+  }
   if (std::binary_search(st.conf.removed.begin(), st.conf.removed.end(), n.id)) shut_down(n);
 }
 
@@ -325,7 +433,7 @@ void Simulation::start_partition() {
   if (ids.size() < 2) return;
   rng_.shuffle(ids);
   std::string kind;
-  switch (rng_.uniform(0, 3)) {
+  switch (rng_.uniform(0, 4)) {
     case 0: {  // symmetric split
       kind = "split";
       const std::size_t k = rng_.uniform(1, ids.size() - 1);
@@ -355,6 +463,22 @@ void Simulation::start_partition() {
       }
       break;
     }
+    case 3: {  // the leader keeps a minority; the majority can elect a new leader
+      kind = "leader-minority";
+      SimNode* l = pick_leader();
+      if (l != nullptr) {
+        std::erase(ids, l->id);
+        ids.insert(ids.begin(), l->id);
+      }
+      const std::size_t k = (ids.size() - 1) / 2;  // leader + k-1 others
+      for (std::size_t i = 0; i < k; ++i) {
+        for (std::size_t j = k; j < ids.size(); ++j) {
+          net_.cut(ids[i], ids[j]);
+          net_.cut(ids[j], ids[i]);
+        }
+      }
+      break;
+    }
     default: {  // isolate the leader, in one or both directions
       kind = "isolate-leader";
       SimNode* l = pick_leader();
@@ -371,15 +495,29 @@ void Simulation::start_partition() {
   trace("step " + std::to_string(step_) + ": PARTITION " + kind + " cuts " + net_.describe_cuts());
 }
 
+// Bad input that a correct core must ignore without harm: answers from an id
+// that was never a member (to requests never sent), and any message from such
+// an id with a term from the past, with impossible indexes and terms inside.
+// (A request at a newer term from an unknown id is not junk: the core must
+// hear it, since its configuration may lag behind a newly added leader.)
 void Simulation::inject_junk() {
-  std::vector<SimNode*> up = up_nodes();
-  if (up.empty()) return;
-  SimNode& n = *rng_.pick(up);
+  // Only members get junk: a member waiting to join must accept its first
+  // leader's messages from an id it does not know yet.
+  std::vector<SimNode*> members;
+  for (SimNode* n : up_nodes()) {
+    if (!n->paused && is_member(n->status.conf, n->id)) members.push_back(n);
+  }
+  if (members.empty()) return;
+  SimNode& n = *rng_.pick(members);
+  static const MessageType kAnswers[] = {
+      MessageType::kAppendResponse,    MessageType::kVoteResponse, MessageType::kPreVoteResponse,
+      MessageType::kHeartbeatResponse, MessageType::kReadIndex,    MessageType::kTransferLeader};
   Message m;
-  m.type = static_cast<MessageType>(rng_.uniform(0, 12));
+  const bool answer = rng_.chance(500'000) || n.status.term == 0;
+  m.type = answer ? kAnswers[rng_.uniform(0, 5)] : static_cast<MessageType>(rng_.uniform(0, 12));
   m.to = n.id;
   m.from = 1000 + rng_.uniform(0, 5);  // never a member
-  m.term = rng_.uniform(0, n.status.term + 5);
+  m.term = answer ? rng_.uniform(0, n.status.term + 5) : rng_.uniform(0, n.status.term - 1);
   m.log_term = rng_.uniform(0, 1'000'000);
   m.index = rng_.uniform(0, 1'000'000);
   m.commit = rng_.uniform(0, 1'000'000);
@@ -388,7 +526,7 @@ void Simulation::inject_junk() {
   m.context = "junk";
   if (rng_.chance(300'000))
     m.entries.push_back(Entry{m.term, m.index + 1, EntryType::kNormal, "junk"});
-  if (n.paused) return;
+  if (options_.verbose) trace(prefix(n.id) + "<- junk " + describe(m));
   n.raw->step(m);
 }
 
@@ -465,6 +603,7 @@ void Simulation::change_membership(SimNode& l) {
         (r.status == ProposeStatus::kOk ? " at " + std::to_string(r.index) : ""));
   if (r.status != ProposeStatus::kOk) return;
   ++stats_.conf_changes;
+  pending_conf_checks_.push_back({l.id, l.raw->status().applied, r.index});
   if (cc.type == ConfChangeType::kAddLearner && checker_->removed(cc.node_id)) {
     checker_->fail("removed id accepted: leader " + std::to_string(l.id) +
                    " accepted adding removed id " + std::to_string(cc.node_id));
@@ -500,6 +639,10 @@ void Simulation::client_requests() {
       const ProposeResult r =
           target->raw->propose(encode_write({id, static_cast<std::uint32_t>(id % 8)}));
       if (r.status == ProposeStatus::kOk) target->own_writes[r.index] = {r.term, id};
+      if (options_.verbose) {
+        trace(prefix(target->id) + "propose write " + std::to_string(id) + ": " +
+              std::string(to_string(r.status)) + " " + r.reason);
+      }
     }
   }
   if (rng_.chance(profile_.read_index_ppm)) {
@@ -546,8 +689,9 @@ void Simulation::serve_reads() {
   for (auto& [id, n] : nodes_) {
     if (!n->up) continue;
     for (const ReadState& rs : n->read_states) {
-      if (rs.context.size() < 2 || rs.context[0] != 'r') continue;
-      const auto it = reads_.find(std::stoull(rs.context.substr(1)));
+      const auto rid = read_id(rs.context);
+      if (!rid) continue;
+      const auto it = reads_.find(*rid);
       if (it == reads_.end() || it->second.lease || it->second.node != id || it->second.has_index)
         continue;
       it->second.has_index = true;
@@ -573,6 +717,27 @@ void Simulation::serve_reads() {
     }
     it = done ? reads_.erase(it) : std::next(it);
   }
+}
+
+std::string Simulation::describe_members() {
+  std::string out;
+  for (auto& [id, n] : nodes_) {
+    if (n->gone) continue;
+    out += "n" + std::to_string(id) + "[";
+    if (!n->up) {
+      out += "down";
+    } else {
+      const Status st = n->raw->status();
+      out += std::string(to_string(st.role)) + " term " + std::to_string(st.term) + " vote " +
+             std::to_string(st.vote) + " lead " + std::to_string(st.leader) + " last " +
+             std::to_string(st.last_index) + " commit " + std::to_string(st.commit) + " applied " +
+             std::to_string(st.applied) + " voters";
+      for (const NodeId v : st.conf.voters) out += " " + std::to_string(v);
+      if (n->paused) out += " paused";
+    }
+    out += "] ";
+  }
+  return out;
 }
 
 void Simulation::heal() {
@@ -602,7 +767,7 @@ void Simulation::check_liveness() {
       leader_seen_at_ = now_;
     } else if (now_ > all_up_at_ + kHealedLeaderBoundTicks * kTickUnits) {
       checker_->fail("liveness: no leader within " + std::to_string(kHealedLeaderBoundTicks) +
-                     " ticks after every fault healed");
+                     " ticks after every fault healed; members: " + describe_members());
     }
     return;
   }
@@ -611,13 +776,16 @@ void Simulation::check_liveness() {
   } else if (now_ > leader_seen_at_ + kHealedCommitBoundTicks * kTickUnits) {
     checker_->fail("liveness: no proposal committed within " +
                    std::to_string(kHealedCommitBoundTicks) +
-                   " ticks after a leader was elected in the healed cluster");
+                   " ticks after a leader was elected in the healed cluster" +
+                   "; members: " + describe_members());
   }
 }
 
 SimResult Simulation::run() {
-  ConfState initial;
-  for (NodeId v = 1; v <= options_.nodes; ++v) initial.voters.push_back(v);
+  ConfState initial;  // with a log bootstrap, the configuration comes from entries 1..2n
+  if (options_.bootstrap == Bootstrap::kSnapshot) {
+    for (NodeId v = 1; v <= options_.nodes; ++v) initial.voters.push_back(v);
+  }
   checker_ = std::make_unique<SafetyChecker>(initial);
   for (NodeId v = 1; v <= options_.nodes; ++v) add_node(v, /*bootstrap=*/true);
   next_id_ = options_.nodes + 1;

@@ -75,6 +75,12 @@ class Simulation {
     Index index = 0;
   };
 
+  struct PendingConfCheck {
+    NodeId leader = kNoNode;
+    Index applied = 0;
+    Index index = 0;
+  };
+
   // Lifecycle of members.
   SimNode& add_node(NodeId id, bool bootstrap);
   void start(SimNode& n);
@@ -101,6 +107,7 @@ class Simulation {
   bool try_serve_lease(PendingRead& r);
   void heal();
   void check_liveness();
+  std::string describe_members();
 
   std::vector<SimNode*> up_nodes();
   SimNode* pick_leader();
@@ -115,10 +122,13 @@ class Simulation {
   std::map<NodeId, std::unique_ptr<SimNode>> nodes_;
   std::unique_ptr<SafetyChecker> checker_;
   std::map<std::uint64_t, PendingRead> reads_;
+  std::vector<PendingConfCheck>
+      pending_conf_checks_;  // checked once the entry is in the leader's log
   std::deque<std::string> trace_;
   SimStats stats_;
   std::uint64_t step_ = 0;
   std::uint64_t now_ = 0;
+  std::uint64_t max_append_bytes_ = 512;  // Config::max_size_per_msg of this run
   NodeId next_id_ = 1;
   std::uint64_t next_write_ = 1;
   std::uint64_t next_read_ = 1;
