@@ -12,7 +12,18 @@
 //   * request handler threads (gRPC's): call the methods below. They enqueue a
 //     request and wait for its answer on a per-request completion, always with
 //     a deadline; they never take a lock that a loop holds while calling into
-//     another component, and status() is a lock-free atomic load.
+//     another component, and status() is one std::atomic_load of a published
+//     immutable NodeStatus (it never waits on a loop).
+//   * "leader-duty" (only with NodeOptions::leader_command): while leading,
+//     proposes the periodic command it returns (broker fencing).
+//
+// IDENTITY AND START-UP: the LogStore checks cluster id and member id on every
+// start. With an empty data dir, initial_members bootstraps a new cluster
+// (every member writes the same snapshot at index 1, term 1 with the initial
+// voters and the empty state, so revision 1 is the empty state); join starts
+// empty and waits to be added; with neither, an empty data dir is refused.
+// A directory that already holds data restarts from it and initial_members is
+// ignored: a member never bootstraps a second cluster.
 //
 // THREAD SAFETY: every public method of Node is safe for concurrent use from
 // any number of threads, except that shutdown() must be called once, and the
@@ -218,7 +229,8 @@ class Node {
   //  stale: immediately, with the current applied revision.
   ReadBarrierReply read_barrier(Consistency level, Deadline deadline);
 
-  // The latest published status (lock-free; never waits on a loop).
+  // The latest published status (one atomic pointer load; never waits on a
+  // loop). Never null.
   std::shared_ptr<const NodeStatus> status() const;
 
   // Membership and leadership. On a follower they are forwarded to the
