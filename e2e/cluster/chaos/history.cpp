@@ -57,7 +57,13 @@ const char* to_string(ReadLevel level) {
 
 std::string describe(const Operation& op) {
   std::ostringstream out;
-  out << "#" << op.id << " client " << op.client << " " << to_string(op.kind);
+  out << "#" << op.id;
+  if (op.client < 0) {
+    out << " final read at member " << -op.client << ":";  // see Workload::final_reads
+  } else {
+    out << " client " << op.client;
+  }
+  out << " " << to_string(op.kind);
   if (op.level != ReadLevel::kNone) out << "(" << to_string(op.level) << ")";
   out << " " << op.key;
   if (op.kind == OpKind::kOffsetCommit) out << " offset=" << op.input;

@@ -44,8 +44,8 @@ inline constexpr std::int64_t kNeverCompleted = std::numeric_limits<std::int64_t
 
 struct Operation {
   std::int64_t id = 0;  // unique in a history (the checker reports it)
-  int client = 0;
-  std::string key;  // the object the operation is about (checked separately)
+  int client = 0;       // < 0: a final read at member -client after recovery
+  std::string key;      // the object the operation is about (checked separately)
   OpKind kind = OpKind::kTopicGet;
   ReadLevel level = ReadLevel::kNone;  // reads only
   Outcome outcome = Outcome::kOk;
