@@ -1,12 +1,14 @@
-// Helpers shared by the storage tests: a scratch directory, file digests,
+// Helpers shared by the storage tests: a scratch directory, file access,
 // deterministic entries.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -44,20 +46,6 @@ inline std::string read_file(const std::string& path) {
 inline void write_file(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-// Size and CRC32C of every regular file in dir (missing files are absent).
-inline std::map<std::string, std::pair<std::size_t, std::uint32_t>> digest_dir(
-    const std::string& dir) {
-  std::map<std::string, std::pair<std::size_t, std::uint32_t>> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const std::string name = e.path().filename().string();
-    if (name == "raft.lock") continue;  // the lock file is empty and never written
-    const std::string data = read_file(e.path().string());
-    out[name] = {data.size(), crc32c(data)};
-  }
-  return out;
 }
 
 inline raft::Entry make_entry(raft::Index index, raft::Term term, std::size_t size = 16) {
