@@ -66,9 +66,18 @@ class ReplicationTest : public ::testing::Test {
 void expect_member_has(const ProcessCluster& cluster, std::uint64_t member, v1::Consistency level,
                        const std::set<std::string>& expected) {
   v1::ListTopicsResponse listed;
-  const grpc::Status s =
-      ClusterClient::list_topics_at(cluster.client_address(member), cluster.options().cluster_id,
-                                    level, &listed, std::chrono::milliseconds(10000) + kSlack);
+  grpc::Status s;
+  // A leader's lease can lapse for a moment on a loaded machine (it then
+  // answers UNAVAILABLE until the next quorum round): retry that only.
+  ProcessCluster::wait_until(
+      [&] {
+        listed.Clear();
+        s = ClusterClient::list_topics_at(cluster.client_address(member),
+                                          cluster.options().cluster_id, level, &listed,
+                                          std::chrono::milliseconds(10000) + kSlack);
+        return s.error_code() != grpc::StatusCode::UNAVAILABLE;
+      },
+      kSlack, milliseconds(50));
   ASSERT_TRUE(s.ok()) << "member " << member << " " << v1::Consistency_Name(level) << ": "
                       << s.error_message();
   std::set<std::string> names;
