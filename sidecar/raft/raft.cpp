@@ -1074,10 +1074,11 @@ void Raft::fail_pending_reads() {
 void Raft::update_lease_round() {
   if (role_ != Role::kLeader) return;
 #ifdef RAFTMETA_MUTATION_LEASE_WITHOUT_QUORUM
-  // RAFTMETA_MUTATION_LEASE_WITHOUT_QUORUM: planted bug, one ack is enough.
+  // RAFTMETA_MUTATION_LEASE_WITHOUT_QUORUM: planted bug, a single
+  // acknowledgement (of any round this term) confirms every newer round.
   std::uint64_t confirmed = conf_.voters.size() <= 1 ? round_ : 0;
   for (const auto& [pid, pr] : progress_) {
-    if (pid != id_ && pr.voter) confirmed = std::max(confirmed, pr.acked_round);
+    if (pid != id_ && pr.acked_round > 0) confirmed = round_;
   }
 #else
   const std::uint64_t confirmed = majority_value(conf_.voters, [&](NodeId v) -> std::uint64_t {

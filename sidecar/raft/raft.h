@@ -6,6 +6,26 @@
 // read failures) for RawNode to hand out. Pure and deterministic: all
 // randomness comes from a PRNG seeded by Config::seed and the node id.
 //
+// Decisions worth knowing (see raft.cpp for the details):
+//  - Bootstrap: a new cluster starts from a storage snapshot at index 0 that
+//    holds the initial ConfState. A member added later is sent that
+//    configuration (a kSnapshot at index 0) before entry 1, so it replays the
+//    log under the right configuration.
+//  - Ids that are not members of our (possibly lagging) configuration: their
+//    leader messages (append, heartbeat, snapshot, TimeoutNow) and vote
+//    requests are still heard, since a newer member may already lead;
+//    responses and requests meant for a leader are ignored. Removed ids are
+//    refused, except heartbeats of the current term's leader that was just
+//    removed (see the next point).
+//  - A leader that commits its own removal hands the entry out for applying
+//    (after which the node shuts down) only once a quorum of the remaining
+//    voters acknowledged a heartbeat whose commit index covers it, or once it
+//    heard such a commit index from another leader; otherwise a survivor of a
+//    two-voter cluster could wait forever for the removed member's vote.
+//  - Messages that promise something durable (votes, append responses) and
+//    vote requests leave only after persistence (Ready::persisted_messages);
+//    a leader elected alone holds its messages until its no-op is durable.
+//
 // Thread safety: none (owned by one RawNode).
 #pragma once
 
