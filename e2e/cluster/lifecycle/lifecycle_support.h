@@ -190,6 +190,27 @@ class LifecycleTest : public ::testing::Test {
     return r;
   }
 
+  // Creates `count` topics named `prefix`<thread>-<i> from `threads`
+  // concurrent clients; returns how many were acknowledged (it stops early
+  // after 100 failures).
+  std::uint64_t write_topics(const std::string& prefix, std::uint64_t count, int threads) {
+    std::atomic<std::uint64_t> acked{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t) {
+      writers.emplace_back([&, t] {
+        ClusterClient client(endpoints(), cluster_->options().cluster_id);
+        for (std::uint64_t i = 0; acked.load() < count && failed.load() < 100; ++i) {
+          const grpc::Status s =
+              client.create_topic(prefix + std::to_string(t) + "-" + std::to_string(i), 1);
+          (s.ok() ? acked : failed).fetch_add(1);
+        }
+      });
+    }
+    for (auto& w : writers) w.join();
+    return acked.load();
+  }
+
   // Repeats a raftmetactl command until it succeeds or `timeout` passes
   // (membership changes are refused while another one is uncommitted, and a
   // promotion is refused until the learner caught up).

@@ -29,23 +29,7 @@ TEST_F(SnapshotCatchUpTest, LearnerAddedAfter20000EntriesCatchesUpThroughInstall
   ASSERT_NO_FATAL_FAILURE(start_cluster(options));
 
   // 20,000 acknowledged writes from a few concurrent clients.
-  std::atomic<std::uint64_t> acked{0};
-  std::atomic<std::uint64_t> failed{0};
-  {
-    std::vector<std::thread> writers;
-    for (int t = 0; t < kWriterThreads; ++t) {
-      writers.emplace_back([&, t] {
-        ClusterClient client(endpoints(), options.cluster_id);
-        for (std::uint64_t i = 0; acked.load() < kEntries && failed.load() < 100; ++i) {
-          const grpc::Status s =
-              client.create_topic("snap-" + std::to_string(t) + "-" + std::to_string(i), 1);
-          (s.ok() ? acked : failed).fetch_add(1);
-        }
-      });
-    }
-    for (auto& w : writers) w.join();
-  }
-  ASSERT_GE(acked.load(), kEntries) << failed.load() << " writes failed";
+  ASSERT_GE(write_topics("snap-", kEntries, kWriterThreads), kEntries);
 
   const auto leader = cluster_->wait_leader(election_bound());
   ASSERT_TRUE(leader);

@@ -103,6 +103,10 @@ void collect_created(const std::vector<v1::WatchEvent>& events, const char* stre
   }
 }
 
+// More entries than a member keeps behind its snapshot
+// (NodeOptions::compaction_margin, 1,000) plus a few snapshot intervals.
+constexpr std::uint64_t kEntriesPastCompaction = 1'500;
+
 class WatchResumeTest : public LifecycleTest {};
 
 TEST_F(WatchResumeTest, EveryChangeInOrderAcrossLeaderChangesResumesAndReportsCompaction) {
@@ -185,13 +189,19 @@ TEST_F(WatchResumeTest, EveryChangeInOrderAcrossLeaderChangesResumesAndReportsCo
   }
   EXPECT_GE(checked, 150u);
 
-  // Compaction: the killed member restarts from its snapshot, so its history
-  // starts after it; a watch from the first revision is told so.
+  // Compaction: while the killed member is down, the others write more than
+  // they keep behind their snapshots, so it comes back through
+  // InstallSnapshot and its watch history starts after that snapshot; a
+  // watch from the first revision is told so.
+  ASSERT_GE(write_topics("bulk-", kEntriesPastCompaction, 8), kEntriesPastCompaction);
+  const auto live_leader = cluster_->wait_leader(election_bound(), {watched, other});
+  ASSERT_TRUE(live_leader);
+  const std::uint64_t commit = cluster_->view(*live_leader).commit;
   std::string error;
   ASSERT_TRUE(cluster_->start(killed, false, false, &error)) << error;
   ASSERT_TRUE(cluster_->wait_startup(killed, milliseconds(10000) + kSlack));
-  ASSERT_TRUE(ProcessCluster::wait_until(
-      [&] { return cluster_->view(killed).applied >= last_acked; }, election_bound()));
+  ASSERT_TRUE(ProcessCluster::wait_until([&] { return cluster_->view(killed).applied >= commit; },
+                                         election_bound()));
   WatchReader old(cluster_->client_address(killed), options.cluster_id, 2);
   ASSERT_TRUE(ProcessCluster::wait_until([&] { return !old.events().empty(); }, election_bound()));
   const v1::WatchEvent first = old.events().front();
