@@ -107,8 +107,11 @@ void Nemesis::run() {
     const auto span = static_cast<std::uint64_t>((hi - lo).count()) + 1;
     return lo + milliseconds(static_cast<std::int64_t>(rng() % span));
   };
+  // Kinds take turns (from a random first one), so a mixed run of a few
+  // faults still covers every kind.
+  std::size_t turn = rng() % options_.kinds.size();
   while (pause(between(options_.min_gap, options_.max_gap))) {
-    const FaultKind kind = options_.kinds[rng() % options_.kinds.size()];
+    const FaultKind kind = options_.kinds[turn++ % options_.kinds.size()];
     const std::uint64_t target = pick_target();
     const milliseconds hold = between(options_.min_hold, options_.max_hold);
     switch (kind) {

@@ -38,7 +38,7 @@ enum class FaultKind { kKill, kStop, kFailpoint, kPartition };
 const char* to_string(FaultKind kind);
 
 struct NemesisOptions {
-  std::vector<FaultKind> kinds;  // chosen at random for each fault
+  std::vector<FaultKind> kinds;  // take turns, starting from a random one
   std::chrono::milliseconds min_gap{800};
   std::chrono::milliseconds max_gap{2000};
   std::chrono::milliseconds min_hold{1000};

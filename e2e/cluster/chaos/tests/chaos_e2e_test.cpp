@@ -66,7 +66,7 @@ TEST(ChaosE2e, Mixed) {
       "mixed", {FaultKind::kKill, FaultKind::kStop, FaultKind::kFailpoint, FaultKind::kPartition},
       kMixedRun, 24900);
   expect_safe_and_recovered(r);
-  EXPECT_GE(r.faults.size(), 2u) << r.totals();
+  EXPECT_GE(r.faults.size(), 3u) << r.totals();  // kinds take turns
 }
 
 // The checker catches lost acknowledged writes end to end: the same pipeline
