@@ -1,5 +1,6 @@
 #include "sidecar/node/server/metadata_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "raftmeta/v1/state.pb.h"
@@ -131,15 +132,18 @@ grpc::ServerUnaryReactor* MetadataService::read(grpc::CallbackServerContext* c,
     const auto started = Clock::now();
     const ReadBarrierReply barrier = ctx_.node->read_barrier(level, deadline);
     if (!barrier.status.ok()) return to_grpc_status(barrier.status, c);
+    // The apply loop publishes the State before it publishes the applied
+    // index the barrier waited for, so this State holds every command up to
+    // barrier.revision. Its own revision can be lower: configuration-change
+    // entries advance the applied index without touching the State.
     const std::shared_ptr<const state::State> current = ctx_.current_state();
-    if (!current || current->revision() < barrier.revision) {
-      // The node promises the published state has reached the barrier.
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this member has not published revision " +
-                                                             std::to_string(barrier.revision) +
-                                                             " yet; retry");
+    if (!current) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the state machine is not ready yet");
     }
     grpc::Status status = serve(*current);
-    if (status.ok()) set_revision_if_unset(response, current->revision());
+    if (status.ok()) {
+      set_revision_if_unset(response, std::max(current->revision(), barrier.revision));
+    }
     if (ctx_.metrics != nullptr) {
       ctx_.metrics->observe_read(metric_level(level),
                                  std::chrono::duration<double>(Clock::now() - started).count());
