@@ -18,6 +18,7 @@
 
 #include "bench/bench_settings.h"
 #include "bench/closed_loop.h"
+#include "bench/dataset_load.h"
 #include "bench/disk_sync.h"
 #include "bench/etcd_cluster.h"
 #include "bench/etcd_driver.h"
@@ -67,7 +68,8 @@ nlohmann::json resources(BenchCluster& cluster, const nlohmann::json& rows) {
   return j;
 }
 
-int run(const BenchSettings& settings, const std::string& out_json, const std::string& out_md) {
+int run(const BenchSettings& settings, const DatasetSize& dataset, const std::string& out_json,
+        const std::string& out_md) {
   if (!settings.work_dir.empty()) {
     std::filesystem::create_directories(settings.work_dir);
     ::setenv("TMPDIR", settings.work_dir.c_str(), 1);  // ProcessCluster's data root
@@ -87,7 +89,7 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
                          {"election_ms", settings.election_ms},
                          {"probe_interval_ms", settings.probe_interval.count()}};
 
-  std::cerr << "fdatasync latency of " << work_dir << "; gRPC ceiling\n";
+  std::cerr << "fdatasync latency of " << work_dir << "\n";
   const LatencySummary in_place = measure_fdatasync(work_dir, settings.fdatasync_count, false);
   const LatencySummary append = measure_fdatasync(work_dir, settings.fdatasync_count, true);
   results["environment"] = {
@@ -101,38 +103,6 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
         {"append_p50_ms", append.p50_ms},
         {"append_p99_ms", append.p99_ms},
         {"count", settings.fdatasync_count}}}};
-
-  // The gRPC ceiling at every client count of the run.
-  {
-    TrivialServer server;
-    TrivialDriver driver(settings.value_size);
-    std::vector<int> counts = settings.write_clients;
-    counts.insert(counts.end(), settings.read_clients.begin(), settings.read_clients.end());
-    std::sort(counts.begin(), counts.end());
-    counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
-    nlohmann::json ceiling = nlohmann::json::array();
-    for (int clients : counts) {
-      std::vector<double> tput, p50, p99;
-      for (int round = 0; round < settings.rounds; ++round) {
-        LoadOptions o;
-        o.clients = clients;
-        o.warmup = settings.warmup;
-        o.duration = settings.round;
-        LoadResult l =
-            run_closed_loop(driver, Operation::kWrite, make_channel(server.address()), o);
-        tput.push_back(l.throughput);
-        p50.push_back(l.latency.p50_ms);
-        p99.push_back(l.latency.p99_ms);
-      }
-      std::cerr << "  grpc ceiling c=" << clients << ": " << static_cast<long>(median(tput))
-                << "/s\n";
-      ceiling.push_back({{"clients", clients},
-                         {"throughput", median(tput)},
-                         {"p50_ms", median(p50)},
-                         {"p99_ms", median(p99)}});
-    }
-    results["grpc_ceiling"] = ceiling;
-  }
 
   RaftmetaClusterOptions ro;
   ro.heartbeat_ms = settings.heartbeat_ms;
@@ -176,6 +146,39 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
   }
   results["resources"]["raftmeta"] = resources(raftmeta_cluster, results["rows"]);
   results["resources"]["etcd"] = resources(etcd_cluster, results["rows"]);
+  std::cerr << "gRPC ceiling\n";
+  // The gRPC ceiling at every client count of the run, measured after the
+  // load rows (the clusters idle meanwhile).
+  {
+    TrivialServer server;
+    TrivialDriver driver(settings.value_size);
+    std::vector<int> counts = settings.write_clients;
+    counts.insert(counts.end(), settings.read_clients.begin(), settings.read_clients.end());
+    std::sort(counts.begin(), counts.end());
+    counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+    nlohmann::json ceiling = nlohmann::json::array();
+    for (int clients : counts) {
+      std::vector<double> tput, p50, p99;
+      for (int round = 0; round < settings.rounds; ++round) {
+        LoadOptions o;
+        o.clients = clients;
+        o.warmup = settings.warmup;
+        o.duration = settings.round;
+        LoadResult l =
+            run_closed_loop(driver, Operation::kWrite, make_channel(server.address()), o);
+        tput.push_back(l.throughput);
+        p50.push_back(l.latency.p50_ms);
+        p99.push_back(l.latency.p99_ms);
+      }
+      std::cerr << "  grpc ceiling c=" << clients << ": " << static_cast<long>(median(tput))
+                << "/s\n";
+      ceiling.push_back({{"clients", clients},
+                         {"throughput", median(tput)},
+                         {"p50_ms", median(p50)},
+                         {"p99_ms", median(p99)}});
+    }
+    results["grpc_ceiling"] = ceiling;
+  }
 
   std::cerr << "failover (leader SIGKILL)\n";
   for (const SystemUnderTest& sut : {r, e}) {
@@ -194,6 +197,35 @@ int run(const BenchSettings& settings, const std::string& out_json, const std::s
       return 1;
     }
     results["stall"]["raftmeta"] = st;
+  }
+
+  if (dataset.topics > 0) {
+    std::cerr << "resource use with a data set: " << dataset.topics << " topics x "
+              << dataset.partitions << " partitions, " << dataset.offsets
+              << " committed offsets (raftmeta)\n";
+    const auto leader = raftmeta_cluster.leader(std::chrono::milliseconds(20000));
+    const auto started = std::chrono::steady_clock::now();
+    if (!leader || !load_dataset(make_channel(raftmeta_cluster.client_address(*leader)),
+                                 ro.cluster_id, dataset, &error)) {
+      std::cerr << "raftmeta-bench: loading the data set: " << (leader ? error : "no leader")
+                << "\n"
+                << raftmeta_cluster.diagnostics();
+      return 1;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Let every member apply the tail before reading RSS.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::vector<double> rss;
+    for (int id : raftmeta_cluster.members()) {
+      rss.push_back(process_usage(raftmeta_cluster.pid(id)).rss_mb);
+    }
+    results["resources"]["raftmeta"]["dataset"] = {
+        {"topics", dataset.topics},   {"partitions", dataset.partitions},
+        {"offsets", dataset.offsets}, {"load_seconds", seconds},
+        {"member_rss_mb", rss},       {"max_rss_mb", *std::max_element(rss.begin(), rss.end())}};
+    std::cerr << "  loaded in " << static_cast<long>(seconds) << " s; largest member RSS "
+              << *std::max_element(rss.begin(), rss.end()) << " MB\n";
   }
 
   if (!out_json.empty()) {
@@ -260,6 +292,15 @@ int main(int argc, char** argv) {
                  "one recovery-probe write per this many ms")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  raftmeta::bench::DatasetSize dataset;
+  app.add_option("--dataset-topics", dataset.topics,
+                 "topics of the resource data set loaded into raftmeta at the end (0: skip)")
+      ->capture_default_str();
+  app.add_option("--dataset-partitions", dataset.partitions, "partitions per data-set topic")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dataset-offsets", dataset.offsets, "committed offsets of the data set")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   s.warmup = std::chrono::milliseconds(warmup_ms);
   s.round = std::chrono::milliseconds(round_ms);
@@ -268,5 +309,5 @@ int main(int argc, char** argv) {
     std::cerr << "raftmeta-bench: --write-clients and --read-clients need at least one value\n";
     return 2;
   }
-  return raftmeta::bench::run(s, out_json, out_md);
+  return raftmeta::bench::run(s, dataset, out_json, out_md);
 }

@@ -2,7 +2,8 @@
 // repetition plus median and max:
 // - run_failover: with a WriteProbe writing to every member, SIGKILL the
 //   leader and time until a write that started after the kill is
-//   acknowledged; then restart the killed member from its data and wait
+//   acknowledged (and, on the side, until the survivors report a new
+//   leader); then restart the killed member from its data and wait
 //   for a leader all agree on before the next repetition.
 // - run_stall_recovery (raftmeta only): block the leader's apply-loop
 //   failpoint and time until writes succeed again (on the new leader the

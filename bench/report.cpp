@@ -1,7 +1,9 @@
 #include "bench/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <vector>
 
 namespace raftmeta::bench {
 namespace {
@@ -32,7 +34,7 @@ std::string render_markdown(const nlohmann::json& r) {
   std::ostringstream md;
   const auto& env = r["environment"];
   md << "# raftmeta vs etcd: " << env.value("date", "") << "\n\n";
-  md << "Machine: " << env.value("cores", 0) << " cores; etcd " << env.value("etcd_version", "?")
+  md << "Machine: " << env.value("cores", 0) << " cores; " << env.value("etcd_version", "?")
      << "; pwrite 4 KiB + fdatasync on the data disk: in place p50 "
      << fixed(num(env["fdatasync"], "p50_ms"), 3) << " ms, p99 "
      << fixed(num(env["fdatasync"], "p99_ms"), 3) << " ms; appending p50 "
@@ -91,6 +93,11 @@ std::string render_markdown(const nlohmann::json& r) {
     md << "| leader SIGKILL → writes succeed | " << sys << " | " << fixed(num(f, "median_ms"), 0)
        << " | " << fixed(num(f, "max_ms"), 0) << " | " << ms_list(f["reps_ms"]) << " | "
        << f.value("failed", 0) << " |\n";
+    if (f.contains("leader_seen_ms")) {
+      md << "| leader SIGKILL → survivors report a new leader | " << sys << " | "
+         << fixed(num(f, "leader_seen_median_ms"), 0) << " | | " << ms_list(f["leader_seen_ms"])
+         << " | |\n";
+    }
   }
   if (r.contains("stall") && r["stall"].contains("raftmeta")) {
     const auto& st = r["stall"]["raftmeta"];
@@ -110,7 +117,20 @@ std::string render_markdown(const nlohmann::json& r) {
   };
   both("leader RSS after the load runs (MB)", "leader_rss_mb", 1);
   both("largest member RSS (MB)", "max_rss_mb", 1);
+  if (res["raftmeta"].contains("dataset")) {
+    const auto& d = res["raftmeta"]["dataset"];
+    md << "| largest member RSS holding " << d.value("topics", 0) << " topics × "
+       << d.value("partitions", 0) << " partitions and " << d.value("offsets", 0)
+       << " committed offsets (MB; loaded in " << fixed(num(d, "load_seconds"), 1) << " s) | "
+       << fixed(num(d, "max_rss_mb"), 1) << " | not measured |\n";
+  }
+  std::vector<int> cpu_clients;  // numeric order (JSON keys sort as text)
   for (const auto& [clients, _] : res["raftmeta"]["cpu_s_per_1000_writes"].items()) {
+    cpu_clients.push_back(std::stoi(clients));
+  }
+  std::sort(cpu_clients.begin(), cpu_clients.end());
+  for (const int n : cpu_clients) {
+    const std::string clients = std::to_string(n);
     md << "| CPU seconds of the 3 members per 1,000 writes, " << clients << " clients | "
        << fixed(num(res["raftmeta"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " | "
        << fixed(num(res["etcd"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " |\n";

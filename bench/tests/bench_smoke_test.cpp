@@ -42,11 +42,13 @@ TEST(BenchSmoke, BothSystemsMeasuredEndToEnd) {
 
   e2e::ChildProcess bench;
   std::string error;
-  ASSERT_TRUE(bench.spawn({RAFTMETA_BENCH_BINARY, "--work-dir=" + dir, "--out-json=" + json_path,
-                           "--out-md=" + md_path, "--rounds=1", "--warmup-ms=200", "--round-ms=600",
-                           "--write-clients=1,16", "--read-clients=4", "--failover-reps=1",
-                           "--stall-reps=1", "--apply-stall-ms=2000", "--fdatasync-count=100"},
-                          {}, log_path, &error))
+  ASSERT_TRUE(
+      bench.spawn({RAFTMETA_BENCH_BINARY, "--work-dir=" + dir, "--out-json=" + json_path,
+                   "--out-md=" + md_path, "--rounds=1", "--warmup-ms=200", "--round-ms=600",
+                   "--write-clients=1,16", "--read-clients=4", "--failover-reps=1",
+                   "--stall-reps=1", "--apply-stall-ms=2000", "--fdatasync-count=100",
+                   "--dataset-topics=50", "--dataset-partitions=4", "--dataset-offsets=1500"},
+                  {}, log_path, &error))
       << error;
   const auto status = bench.wait_exit(kRunLimit);
   if (!status) bench.kill_and_reap();
@@ -75,6 +77,9 @@ TEST(BenchSmoke, BothSystemsMeasuredEndToEnd) {
     EXPECT_GT(r["resources"][sys]["max_rss_mb"].get<double>(), 0) << sys;
     EXPECT_GT(r["resources"][sys]["cpu_s_per_1000_writes"]["16"].get<double>(), 0) << sys;
   }
+  const auto& dataset = r["resources"]["raftmeta"]["dataset"];
+  EXPECT_EQ(dataset["topics"].get<int>(), 50) << dataset.dump();
+  EXPECT_GT(dataset["max_rss_mb"].get<double>(), 0) << dataset.dump();
   const auto& stall = r["stall"]["raftmeta"];
   ASSERT_EQ(stall["reps_ms"].size(), 1u) << stall.dump();
   // Writes cannot come back before the leader noticed its own stall (2000 ms,
