@@ -208,6 +208,8 @@ bool parse_config(const std::vector<std::string>& items,
 int run_ctl(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"raftmetactl: the command-line client of raftmeta-node", "raftmetactl"};
   app.require_subcommand(1);
+  // Global flags (-o, --endpoints, ...) are accepted after the verb too.
+  app.fallthrough();
   std::string endpoints = "127.0.0.1:7401";
   std::string output = "table";
   std::string cluster_id;
