@@ -95,23 +95,37 @@ void SafetyChecker::on_leader(NodeId id, Term term, const ShadowLog& log) {
 
 void SafetyChecker::on_log_append(NodeId id, const std::vector<Entry>& entries,
                                   const ShadowLog& log) {
+  std::vector<Entry> above;
   for (const Entry& e : entries) {
-    if (e.index <= log.offset()) continue;
+    if (e.index > log.offset()) above.push_back(e);
+  }
+  if (above.empty()) return;
+  std::optional<Term> prev;
+  Term t = 0;
+  if (log.term_at(above.front().index - 1, &t)) prev = t;
+  on_entries_visible(id, above, prev);
+}
+
+void SafetyChecker::on_entries_visible(NodeId id, const std::vector<Entry>& entries,
+                                       std::optional<Term> prev_term) {
+  std::optional<Term> prev = prev_term;
+  for (const Entry& e : entries) {
     if (e.type == EntryType::kConfChange)
       conf_entries_.emplace(std::make_pair(e.index, e.term), e.data);
-    Term prev = 0;
-    if (!log.term_at(e.index - 1, &prev)) continue;
-    const auto key = std::make_pair(e.index, e.term);
-    const auto value = std::make_pair(entry_fingerprint(e), prev);
-    const auto [it, inserted] = entries_.emplace(key, value);
-    if (!inserted && it->second != value) {
-      fail("log matching: node " + std::to_string(id) + " holds a different entry at index " +
-           std::to_string(e.index) + " term " + std::to_string(e.term) +
-           (it->second.second != prev ? " (previous term " + std::to_string(prev) + " vs " +
-                                            std::to_string(it->second.second) + ")"
-                                      : " (different content)"));
-      return;
+    if (prev) {
+      const auto key = std::make_pair(e.index, e.term);
+      const auto value = std::make_pair(entry_fingerprint(e), *prev);
+      const auto [it, inserted] = entries_.emplace(key, value);
+      if (!inserted && it->second != value) {
+        fail("log matching: node " + std::to_string(id) + " holds a different entry at index " +
+             std::to_string(e.index) + " term " + std::to_string(e.term) +
+             (it->second.second != *prev ? " (previous term " + std::to_string(*prev) + " vs " +
+                                               std::to_string(it->second.second) + ")"
+                                         : " (different content)"));
+        return;
+      }
     }
+    prev = e.term;
   }
 }
 

@@ -5,7 +5,10 @@
 // Checked:
 //   election safety     at most one leader per term, across configurations;
 //   log matching        an (index, term) pair names one entry content and one
-//                       predecessor term, in every member's log, ever;
+//                       predecessor term, in every member's log, ever --
+//                       counting entries a member persisted or sent (ones
+//                       handed out in a Ready and lost in a crash before
+//                       either were seen by no one);
 //   leader completeness a new leader's log holds every entry committed so far;
 //   commit safety       all members agree on the entry committed at an index;
 //   commit monotonicity a member's commit index never goes back (also not
@@ -49,8 +52,13 @@ class SafetyChecker {
 
   // A member reports itself leader of `term` with this log.
   void on_leader(NodeId id, Term term, const ShadowLog& log);
-  // A member's log just received `entries` (log already updated).
+  // A member's log durably holds `entries` (log already updated).
   void on_log_append(NodeId id, const std::vector<Entry>& entries, const ShadowLog& log);
+  // Contiguous `entries` became visible beyond one incarnation of member `id`:
+  // persisted, or sent in an append. `prev_term` is the term of the entry
+  // before the first one, if known.
+  void on_entries_visible(NodeId id, const std::vector<Entry>& entries,
+                          std::optional<Term> prev_term);
   // A member's commit index is now `commit` (was `previous`).
   void on_commit(NodeId id, Index previous, Index commit, const ShadowLog& log);
   // A member applied `e`; its state digest is now `digest`; `commit` is its commit index.

@@ -85,6 +85,18 @@ TEST(SafetyChecker, ReportsLogMatchingViolation) {
   EXPECT_NE(c.violation().find("log matching"), std::string::npos);
 }
 
+TEST(SafetyChecker, ReportsLogMatchingViolationBetweenSentAndPersistedEntries) {
+  // A leader's incarnation sent (2, term 2) = write 7 after (1, term 1); a
+  // later incarnation persists a different entry at (2, term 2).
+  SafetyChecker c(three_voters());
+  c.on_entries_visible(1, {write_entry(2, 2, 7)}, Term{1});
+  EXPECT_FALSE(c.failed());
+  c.on_entries_visible(1, {write_entry(2, 2, 7)}, Term{1});
+  EXPECT_FALSE(c.failed()) << "the same entry seen twice is no violation";
+  c.on_entries_visible(1, {write_entry(2, 2, 8)}, Term{1});
+  EXPECT_NE(c.violation().find("log matching"), std::string::npos);
+}
+
 TEST(SafetyChecker, ReportsCommitGoingBackAndDivergentCommits) {
   SafetyChecker c(three_voters());
   ShadowLog a;

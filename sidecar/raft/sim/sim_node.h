@@ -26,6 +26,10 @@ struct SimNode {
   struct Job {
     Ready ready;
     std::uint64_t due_step = 0;
+    // Term of the entry before ready.entries in the log when the Ready was
+    // taken (unset if unknown): log matching counts the entries only once
+    // they are durable, and the log may change before then.
+    std::optional<Term> entries_prev_term;
   };
   struct OwnWrite {
     Term term = 0;

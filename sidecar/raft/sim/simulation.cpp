@@ -207,6 +207,9 @@ void Simulation::shut_down(SimNode& n) {
 void Simulation::send(SimNode& n, const std::vector<Message>& messages) {
   const bool faults = !healed_;
   for (const Message& m : messages) {
+    if (m.type == MessageType::kAppend && !m.entries.empty()) {
+      checker_->on_entries_visible(n.id, m.entries, m.log_term);
+    }
     const auto result = net_.send(m, now_, faults, profile_, rng_);
     if (m.type == MessageType::kSnapshot) {
       n.snapshot_reports.push_back({m.to, result == SimNetwork::SendResult::kQueued});
@@ -237,34 +240,45 @@ void Simulation::take_ready(SimNode& n) {
                    " leave a gap after its log's last index " + std::to_string(n.log.last_index()));
     return;
   }
-  checker_->on_log_append(n.id, rd.entries, n.log);
+  // Log matching counts the entries once they are durable (persist()) or
+  // sent (send()): entries one incarnation handed out and lost in a crash
+  // were seen by no one, and a later incarnation may reuse their (index, term).
+  std::optional<Term> prev_term;
+  if (!rd.entries.empty()) {
+    Term t = 0;
+    if (n.log.term_at(rd.entries.front().index - 1, &t)) prev_term = t;
+  }
   send(n, rd.messages);
   if (n.async) {
     n.raw->accept(rd);
     n.last_persist_due =
         std::max(n.last_persist_due, step_ + rng_.uniform(0, profile_.max_persist_delay_steps));
-    n.persist_queue.push_back({std::move(rd), n.last_persist_due});
+    n.persist_queue.push_back({std::move(rd), n.last_persist_due, prev_term});
     return;
   }
   const std::uint64_t stall =
       rng_.chance(profile_.sync_stall_ppm) ? rng_.uniform(1, profile_.max_sync_stall_steps) : 0;
-  n.paused = SimNode::Job{std::move(rd), step_ + stall};
+  n.paused = SimNode::Job{std::move(rd), step_ + stall, prev_term};
   if (stall == 0) finish_sync(n);
 }
 
 void Simulation::finish_sync(SimNode& n) {
-  Ready rd = std::move(n.paused->ready);
+  SimNode::Job job = std::move(*n.paused);
   n.paused.reset();
-  persist(n, rd);
+  persist(n, job);
+  if (checker_->failed()) return;
+  const Ready& rd = job.ready;
   send(n, rd.persisted_messages);
   apply(n, rd);
   n.raw->advance(rd);
 }
 
-void Simulation::persist(SimNode& n, const Ready& rd) {
+void Simulation::persist(SimNode& n, const SimNode::Job& job) {
+  const Ready& rd = job.ready;
   if (rd.snapshot) n.disk.apply_snapshot(*rd.snapshot);
   n.disk.append(rd.entries);
   if (rd.hard_state) n.disk.set_hard_state(*rd.hard_state);
+  checker_->on_entries_visible(n.id, rd.entries, job.entries_prev_term);
 }
 
 void Simulation::apply(SimNode& n, const Ready& rd) {
@@ -336,7 +350,8 @@ void Simulation::run_node(SimNode& n) {
     while (!n.persist_queue.empty() && n.persist_queue.front().due_step <= step_) {
       SimNode::Job job = std::move(n.persist_queue.front());
       n.persist_queue.pop_front();
-      persist(n, job.ready);
+      persist(n, job);
+      if (checker_->failed()) return;
       if (options_.verbose) {
         trace(prefix(n.id) + "persisted Ready " + entries_range(job.ready.entries) + ", sends " +
               std::to_string(job.ready.persisted_messages.size()));

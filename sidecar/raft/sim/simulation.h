@@ -90,7 +90,7 @@ class Simulation {
   // One member's turn and the Ready contract.
   void run_node(SimNode& n);
   void take_ready(SimNode& n);
-  void persist(SimNode& n, const Ready& rd);
+  void persist(SimNode& n, const SimNode::Job& job);
   void apply(SimNode& n, const Ready& rd);
   void finish_sync(SimNode& n);
   void send(SimNode& n, const std::vector<Message>& messages);
