@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 STATE="$ROOT/.cluster"
-BUILD="$ROOT/build/release"
+BUILD="${RAFTMETA_BUILD_DIR:-$ROOT/build/release}"  # override to reuse another build tree
 MEMBERS=(1 2 3)
 peer_port()   { echo $((7400 + ($1 - 1) * 10)); }
 client_port() { echo $((7401 + ($1 - 1) * 10)); }
@@ -95,10 +95,13 @@ raftmeta: a 3-member cluster '$CLUSTER_ID' is running on 127.0.0.1 (leader: memb
 Talk to it:
   alias raftmetactl="$CTL --endpoints $ENDPOINTS"
   raftmetactl status
+  for b in 1 2 3; do raftmetactl broker register --id \$b --host 127.0.0.1 --port 909\$b; done
   raftmetactl topic create orders --partitions 6 --replication-factor 3
   raftmetactl topic list --consistency lease
-  raftmetactl broker register --id 1 --host 127.0.0.1 --port 9092
+  raftmetactl topic get orders --consistency stale
   raftmetactl member list
+(brokers that send no heartbeat are fenced after their session timeout, 18 s by default:
+ raftmetactl broker list shows it, and partition leadership moves away from them)
   curl -s http://127.0.0.1:7402/livez; curl -s http://127.0.0.1:7402/metrics | head
 Kill a member (kill -9 \$(cat $STATE/member-$leader.pid)) and watch another take over;
 run scripts/run.sh again to restart it from its data.

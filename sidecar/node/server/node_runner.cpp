@@ -30,6 +30,7 @@
 #include "sidecar/node/server/request_executor.h"
 #include "sidecar/node/server/shutdown_signals.h"
 #include "sidecar/node/server/watch_hub.h"
+#include "sidecar/node/state/broker_sessions.h"
 #include "sidecar/node/state/metadata_state_machine.h"
 
 namespace raftmeta::node::server {
@@ -188,7 +189,15 @@ int run_node(int argc, char** argv) {
   // Storage opens and the log is replayed inside Node::start: a test can
   // make that take as long as a huge log would (set from RAFTMETA_FAILPOINTS).
   failpoints.eval(kFailpointStartupReplay);
-  std::unique_ptr<Node> node = Node::start(node_options(f), state_machine, transport.get(),
+  NodeOptions options = node_options(f);
+  // While leading, fence brokers whose sessions expired: the leader proposes
+  // a FenceBrokers command stamped with its own clock, so every member
+  // applies the same decision.
+  options.leader_command = [state_machine](std::int64_t now_ms) {
+    return state::make_fence_command(state::expired_brokers(*state_machine->current(), now_ms),
+                                     now_ms);
+  };
+  std::unique_ptr<Node> node = Node::start(options, state_machine, transport.get(),
                                            NodeHealth{&stamps, &failpoints, &metrics}, &error);
   if (!node) {
     spdlog::critical("member {} of cluster {} cannot start: {}", f.id, f.cluster_id, error);
