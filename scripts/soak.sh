@@ -4,7 +4,8 @@
 # on fresh 3-member clusters, every history checked for linearizability
 # (e2e/cluster/chaos/README.md). Prints each round's totals and the sum;
 # exits non-zero on the first anomaly or recovery problem.
-#   scripts/soak.sh --duration 30m [--round 120s] [--seed N]
+#   scripts/soak.sh --duration 30m [--round 120s] [--seed N] [--strict]
+# (--strict also judges write rejections: see the README on the open bug)
 # Environment: BUILD_DIR (default /work/build when configured, else build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -210,7 +210,9 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
 
   const std::vector<Operation> history = workload->history();
   result.workload = workload->totals();
-  result.linearizability = check_linearizability(history);
+  CheckOptions check;
+  check.judge_write_rejections = options.judge_write_rejections;
+  result.linearizability = check_linearizability(history, check);
   result.stale = check_stale_reads(history);
   if (!result.passed()) {
     result.diagnostics = cluster->diagnostics(30);

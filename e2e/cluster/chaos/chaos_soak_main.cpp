@@ -3,7 +3,7 @@
 // passed, prints each round's totals and the sum, and exits non-zero on the
 // first round that fails. scripts/soak.sh drives it.
 //
-//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N]
+//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--strict]
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   using namespace raftmeta::chaos;
   milliseconds duration{30 * 60 * 1000};
   milliseconds round{120000};
+  bool strict = false;  // judge write rejections (CheckOptions::judge_write_rejections)
   std::uint64_t seed = static_cast<std::uint64_t>(std::time(nullptr));
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -48,11 +49,14 @@ int main(int argc, char** argv) {
       ++i;
     } else if (arg == "--round" && parse_duration(value, &round)) {
       ++i;
+    } else if (arg == "--strict") {
+      strict = true;
     } else if (arg == "--seed" && !value.empty()) {
       seed = std::strtoull(value.c_str(), nullptr, 10);
       ++i;
     } else {
-      std::cerr << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N]\n";
+      std::cerr
+          << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--strict]\n";
       return 2;
     }
   }
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
     o.port_base_hint = 26000 + static_cast<int>(rounds % 10) * 100;
     // Longer holds than the CI runs: SIGSTOP up to 20 s, as the issue asks.
     o.nemesis.max_hold = milliseconds(20000);
+    o.judge_write_rejections = strict;
     o.nemesis.max_gap = milliseconds(5000);
     std::cout << "---- round " << rounds << " (seed " << o.seed << ") ----\n" << std::flush;
     const ChaosRunResult r = run_chaos(o);

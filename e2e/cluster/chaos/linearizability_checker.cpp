@@ -223,7 +223,8 @@ std::string CheckResult::summary() const {
   std::ostringstream out;
   out << "linearizability: " << to_string(verdict) << " (" << checked_operations
       << " operations on " << keys << " keys checked, " << skipped_stale_reads
-      << " stale reads judged separately, " << steps << " search steps, " << anomalies.size()
+      << " stale reads judged separately, " << skipped_write_rejections
+      << " write rejections not judged, " << steps << " search steps, " << anomalies.size()
       << " anomalies)\n";
   for (const KeyVerdict& k : anomalies) {
     out << "key " << k.key << ": " << to_string(k.verdict) << " (" << k.operations
@@ -240,6 +241,10 @@ CheckResult check_linearizability(const std::vector<Operation>& history,
   for (const Operation& op : history) {
     if (op.level == ReadLevel::kStale) {
       ++result.skipped_stale_reads;
+      continue;
+    }
+    if (!options.judge_write_rejections && is_write(op.kind) && op.outcome == Outcome::kRejected) {
+      ++result.skipped_write_rejections;
       continue;
     }
     by_key[{static_cast<int>(model_of(op.kind)), op.key}].push_back(&op);
