@@ -467,7 +467,11 @@ void Raft::step_follower(const Message& m) {
       handle_append(m);
       break;
     case MessageType::kHeartbeat:
-      election_elapsed_ = 0;
+      // A leader our configuration has removed is heard (so it learns that we
+      // know its removal committed, see accept_from) but not followed: it can
+      // no longer commit with us, so its heartbeats must not hold back our
+      // election timeout (nor, through it, our refusal of campaigns).
+      if (!is_removed(conf_, m.from)) election_elapsed_ = 0;
       lead_ = m.from;
       handle_heartbeat(m);
       break;

@@ -185,6 +185,37 @@ TEST(Membership, LeavingLeaderThatLostLeadershipDoesNotDeadlockTheSurvivor) {
   EXPECT_EQ(net.status(2).commit, w.index);
 }
 
+// Simulator seed 39 (snapshots profile): a leader holds back its own removal
+// until both remaining voters acknowledged it, but one of them (3) stopped
+// following it and refuses the removed id. The other (1) still answers its
+// heartbeats; those must not hold back 1's election timeout, or 1 refuses
+// 3's campaigns forever while the removed leader can commit nothing.
+TEST(Membership, RemovedLeaderThatCannotLeaveDoesNotHoldBackTheRemainingVoters) {
+  Net net = elected(3, 2);
+  net.drop(MessageType::kHeartbeat);
+  const auto r = net.propose_conf(2, ConfChangeType::kRemove, 2);
+  ASSERT_EQ(r.status, ProposeStatus::kOk);
+  net.deliver_all();
+  ASSERT_EQ(net.status(1).conf.voters, (std::vector<NodeId>{1, 3}));
+  ASSERT_EQ(net.status(3).conf.voters, (std::vector<NodeId>{1, 3}));
+  ASSERT_LT(net.status(2).applied, r.index) << "2 holds back its removal";
+  ASSERT_EQ(net.status(2).role, Role::kLeader);
+  net.isolate(3);
+  net.tick(3, 2 * kElection);  // 3 stops following 2 and refuses it from now on
+  ASSERT_EQ(net.status(3).leader, kNoNode);
+  net.clear_queue();
+  net.heal();
+  net.allow(MessageType::kHeartbeat);
+  net.tick_all(8 * kElection);
+  const NodeId leader = net.leader();
+  ASSERT_TRUE(leader == 1 || leader == 3) << leader;
+  const auto w = net.propose(leader, "without-2");
+  ASSERT_EQ(w.status, ProposeStatus::kOk);
+  net.deliver_all();
+  EXPECT_GE(net.status(1).commit, w.index);
+  EXPECT_GE(net.status(3).commit, w.index);
+}
+
 // etcd-io/raft #456: a member with a committed but unapplied configuration
 // change must not campaign under the old configuration.
 TEST(Membership, NoCampaignWhileACommittedConfChangeIsUnapplied) {
