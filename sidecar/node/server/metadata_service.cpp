@@ -88,6 +88,7 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
   command.set_leader_time_ms(wall_clock_ms());
 
   const std::shared_ptr<const state::State> current = ctx_.current_state();
+  bool state_dependent_refusal = false;
   if (current) {
     if (!header.client_id().empty() && header.request_id() != 0) {
       if (const ApplyOutcome* remembered =
@@ -96,16 +97,15 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
       }
     }
     const state::CommandStatus valid = state::validate(command, *current);
-    if (!valid.ok()) {
-      bool final_answer = stateless_error(valid.code);
-      if (!final_answer) {
-        const std::shared_ptr<const NodeStatus> status = ctx_.node->status();
-        final_answer = status->role == raft::Role::kLeader && current->revision() >= status->commit;
-      }
-      if (final_answer) {
-        return finish_now(c, grpc::Status(to_grpc_code(valid.code), valid.message));
-      }
+    if (!valid.ok() && stateless_error(valid.code)) {
+      return finish_now(c, grpc::Status(to_grpc_code(valid.code), valid.message));
     }
+    // A refusal that depends on the state (NOT_FOUND, ALREADY_EXISTS, a stale
+    // epoch) is only answered from state that is known to be current: this
+    // member's published state may lag, and even a leader may have been
+    // deposed without knowing it. So it is confirmed below after a
+    // linearizable read barrier, never answered from local state alone.
+    state_dependent_refusal = !valid.ok();
   }
   std::string bytes;
   if (!command.SerializeToString(&bytes)) {
@@ -113,7 +113,20 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
   }
   const Deadline deadline = call_deadline(*c, ctx_.max_call_time);
   return run_on_executor(
-      ctx_, c, [this, c, response, deadline, bytes = std::move(bytes)]() mutable {
+      ctx_, c,
+      [this, c, response, deadline, state_dependent_refusal, command = std::move(command),
+       bytes = std::move(bytes)]() mutable {
+        if (state_dependent_refusal) {
+          const ReadBarrierReply barrier =
+              ctx_.node->read_barrier(Consistency::kLinearizable, deadline);
+          const std::shared_ptr<const state::State> confirmed = ctx_.current_state();
+          if (barrier.status.ok() && confirmed) {
+            const state::CommandStatus again = state::validate(command, *confirmed);
+            if (!again.ok()) return grpc::Status(to_grpc_code(again.code), again.message);
+          }
+          // The barrier failed or the command became valid: propose it and
+          // let apply decide, deterministically on every member.
+        }
         const ProposeReply reply = ctx_.node->propose(std::move(bytes), deadline);
         if (!reply.status.ok()) return to_grpc_status(reply.status, c);
         return answer_with(reply.outcome, response, reply.index);
