@@ -132,9 +132,13 @@ class LifecycleTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(cluster_->start_all(&error)) << error;
     ASSERT_TRUE(cluster_->wait_leader(election_bound())) << "no leader elected";
-    ClusterClient client(endpoints(), cluster_->options().cluster_id);
-    const grpc::Status s = client.register_broker(1);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    // A broker whose session outlives the test: the leader fences brokers
+    // that stop heartbeating, and these tests send no heartbeats.
+    const CtlResult r = ctl_until_ok(cluster_->ids(),
+                                     {"broker", "register", "--id", "1", "--host", "broker-1",
+                                      "--session-timeout-ms", "3600000"},
+                                     election_bound());
+    ASSERT_TRUE(r.ok()) << r.output;
   }
 
   void TearDown() override {
@@ -196,6 +200,8 @@ class LifecycleTest : public ::testing::Test {
   std::uint64_t write_topics(const std::string& prefix, std::uint64_t count, int threads) {
     std::atomic<std::uint64_t> acked{0};
     std::atomic<std::uint64_t> failed{0};
+    std::mutex error_mu;
+    std::string last_error;
     std::vector<std::thread> writers;
     for (int t = 0; t < threads; ++t) {
       writers.emplace_back([&, t] {
@@ -204,10 +210,15 @@ class LifecycleTest : public ::testing::Test {
           const grpc::Status s =
               client.create_topic(prefix + std::to_string(t) + "-" + std::to_string(i), 1);
           (s.ok() ? acked : failed).fetch_add(1);
+          if (!s.ok()) {
+            std::lock_guard lock(error_mu);
+            last_error = s.error_message();
+          }
         }
       });
     }
     for (auto& w : writers) w.join();
+    if (acked.load() < count) std::cerr << "write_topics: last error: " << last_error << "\n";
     return acked.load();
   }
 
