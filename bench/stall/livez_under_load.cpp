@@ -6,7 +6,6 @@
 
 #include "bench/closed_loop.h"
 #include "bench/load_types.h"
-#include "bench/raftmeta_driver.h"
 
 namespace raftmeta::bench::stall {
 namespace {
@@ -14,27 +13,20 @@ namespace {
 using e2e::Clock;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kValueSize = 256;
 // Long enough for any probe count this benchmark is run with; the writer is
 // cut short (`stop`) when the prober is done.
 constexpr milliseconds kWriterWarmup{1000};
 
 }  // namespace
 
-bool measure_livez_under_load(const e2e::ProcessCluster& cluster, const LivezLoadPlan& plan,
-                              LivezLoadResult* result) {
+bool measure_livez_under_load(const e2e::ProcessCluster& cluster, RaftmetaDriver& driver,
+                              const LivezLoadPlan& plan, LivezLoadResult* result) {
   const auto leader = cluster.wait_leader(milliseconds(20000));
   if (!leader) {
     result->first_error = "no leader";
     return false;
   }
-  RaftmetaDriver driver(cluster.options().cluster_id, kValueSize);
   const auto channel = make_channel(cluster.client_address(*leader));
-  const grpc::Status prepared = driver.prepare(channel);
-  if (!prepared.ok()) {
-    result->first_error = "prepare: " + prepared.error_message();
-    return false;
-  }
 
   // The writer runs for a fixed window (4 ms per planned probe; a probe
   // takes about 1 ms here) and cannot be cut short: probing starts after its

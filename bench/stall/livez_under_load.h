@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/raftmeta_driver.h"
 #include "e2e/cluster/process_cluster.h"
 
 namespace raftmeta::bench::stall {
@@ -33,7 +34,8 @@ struct LivezLoadResult {
   std::string first_error;
 };
 
-bool measure_livez_under_load(const e2e::ProcessCluster& cluster, const LivezLoadPlan& plan,
-                              LivezLoadResult* result);
+// `driver` must have been prepared (RaftmetaDriver::prepare) on this cluster.
+bool measure_livez_under_load(const e2e::ProcessCluster& cluster, RaftmetaDriver& driver,
+                              const LivezLoadPlan& plan, LivezLoadResult* result);
 
 }  // namespace raftmeta::bench::stall

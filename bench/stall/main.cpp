@@ -14,10 +14,11 @@
 #include <memory>
 #include <string>
 
+#include "bench/load_types.h"
+#include "bench/raftmeta_driver.h"
 #include "bench/stall/livez_under_load.h"
 #include "bench/stall/stall_injection.h"
 #include "bench/stall/stall_report.h"
-#include "e2e/cluster/cluster_client.h"
 #include "e2e/cluster/process_cluster.h"
 #include "e2e/cluster/write_load.h"
 
@@ -28,6 +29,8 @@ using raftmeta::bench::stall::InjectionResult;
 using raftmeta::bench::stall::StallBenchReport;
 using raftmeta::bench::stall::TargetRole;
 using std::chrono::milliseconds;
+
+constexpr std::size_t kValueSize = 256;  // CommitOffsets metadata, as raftmeta-bench
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -118,11 +121,16 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> endpoints;
   for (std::uint64_t id : cluster.ids()) endpoints.push_back(cluster.client_address(id));
+  // Broker 1 (with an hour-long session, so that it is not fenced while
+  // topics are created), topic "bench" and the offset the writes overwrite.
+  raftmeta::bench::RaftmetaDriver driver(options.cluster_id, kValueSize);
   {
-    raftmeta::e2e::ClusterClient client(endpoints, options.cluster_id);
-    const grpc::Status st = client.register_broker(1);
+    const auto leader = cluster.wait_leader(milliseconds(30000));
+    const grpc::Status st =
+        leader ? driver.prepare(raftmeta::bench::make_channel(cluster.client_address(*leader)))
+               : grpc::Status(grpc::StatusCode::UNAVAILABLE, "no leader");
     if (!st.ok()) {
-      std::cerr << "register_broker: " << st.error_message() << "\n";
+      std::cerr << "preparing the cluster: " << st.error_message() << "\n";
       return 1;
     }
   }
@@ -169,7 +177,7 @@ int main(int argc, char** argv) {
     plan.requests = s.livez_requests;
     plan.writers = s.livez_writers;
     report.livez_measured =
-        raftmeta::bench::stall::measure_livez_under_load(cluster, plan, &report.livez);
+        raftmeta::bench::stall::measure_livez_under_load(cluster, driver, plan, &report.livez);
   }
   report.total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -31,17 +31,24 @@ bool all_live(const ProcessCluster& cluster) {
 
 // A leader, every member live, the member's applied index at the leader's
 // commit index of the moment this is called, and writes flowing.
+// On failure, *why names the condition that was not reached.
 bool wait_healthy(const ProcessCluster& cluster, const e2e::WriteLoad& load, std::uint64_t member,
-                  milliseconds timeout) {
+                  milliseconds timeout, std::string* why) {
   const Clock::time_point deadline = Clock::now() + timeout;
   auto left = [&] {
     return std::max(milliseconds(1),
                     std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
   };
   const auto leader = cluster.wait_leader(left());
-  if (!leader) return false;
+  if (!leader) {
+    *why = "no leader";
+    return false;
+  }
   const e2e::MemberView lv = cluster.view(*leader);
-  if (!lv.answered) return false;
+  if (!lv.answered) {
+    *why = "leader " + std::to_string(*leader) + " /status did not answer";
+    return false;
+  }
   const std::uint64_t target = lv.commit;
   if (!ProcessCluster::wait_until(
           [&] {
@@ -49,10 +56,19 @@ bool wait_healthy(const ProcessCluster& cluster, const e2e::WriteLoad& load, std
             return v.answered && v.applied >= target;
           },
           left())) {
+    *why = "member " + std::to_string(member) + " applied did not reach " + std::to_string(target);
     return false;
   }
-  if (!ProcessCluster::wait_until([&] { return all_live(cluster); }, left())) return false;
-  return load.wait_for_more(3, left());
+  if (!ProcessCluster::wait_until([&] { return all_live(cluster); }, left())) {
+    *why = "not every /livez 200";
+    return false;
+  }
+  if (!load.wait_for_more(3, left())) {
+    *why = "writes not acknowledged (acknowledged " + std::to_string(load.acknowledged()) +
+           ", failed " + std::to_string(load.failed()) + ", last error: " + load.last_error() + ")";
+    return false;
+  }
+  return true;
 }
 
 std::optional<std::uint64_t> pick_target(const ProcessCluster& cluster, TargetRole role,
@@ -87,12 +103,13 @@ bool recover(ProcessCluster& cluster, const e2e::WriteLoad& load, std::uint64_t 
              const InjectionPlan& plan, InjectionResult* result) {
   const Clock::time_point off_at = Clock::now();
   const bool cleared = cluster.set_failpoint(id, plan.failpoint, "off");
-  if (cleared && wait_healthy(cluster, load, id, plan.recover_timeout)) {
+  std::string why = "PUT off failed";
+  if (cleared && wait_healthy(cluster, load, id, plan.recover_timeout, &why)) {
     result->recovery_ms.push_back(ms_since(off_at, Clock::now()));
     return true;
   }
-  note_problem(result, "member " + std::to_string(id) + " did not recover after off" +
-                           (cleared ? "" : " (PUT off failed)") + "; restarting it");
+  note_problem(result, "member " + std::to_string(id) + " did not recover after off (" + why +
+                           "); restarting it");
   ++result->restarts;
   cluster.kill(id);
   std::string error;
@@ -101,8 +118,9 @@ bool recover(ProcessCluster& cluster, const e2e::WriteLoad& load, std::uint64_t 
     note_problem(result, "restart of member " + std::to_string(id) + " failed: " + error);
     return false;
   }
-  if (!wait_healthy(cluster, load, id, plan.recover_timeout)) {
-    note_problem(result, "cluster not healthy after restarting member " + std::to_string(id));
+  if (!wait_healthy(cluster, load, id, plan.recover_timeout, &why)) {
+    note_problem(result,
+                 "cluster not healthy after restarting member " + std::to_string(id) + ": " + why);
     return false;
   }
   result->recovery_ms.push_back(ms_since(off_at, Clock::now()));
@@ -126,8 +144,10 @@ bool run_stall_injections(ProcessCluster& cluster, const e2e::WriteLoad& load,
       note_problem(result, "no leader before injection " + std::to_string(i));
       return false;
     }
-    if (!wait_healthy(cluster, load, *target, plan.recover_timeout)) {
-      note_problem(result, "cluster not healthy before injection " + std::to_string(i));
+    std::string why;
+    if (!wait_healthy(cluster, load, *target, plan.recover_timeout, &why)) {
+      note_problem(result,
+                   "cluster not healthy before injection " + std::to_string(i) + ": " + why);
       return false;
     }
     const Clock::time_point put_at = Clock::now();
