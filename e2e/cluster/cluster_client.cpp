@@ -21,12 +21,20 @@ v1::RequestHeader ClusterClient::next_header() {
   return h;
 }
 
+namespace {
+constexpr std::int64_t kTestBrokerSessionMs = 3'600'000;
+}  // namespace
+
 grpc::Status ClusterClient::register_broker(std::int32_t id) {
   v1::RegisterBrokerRequest req;
   *req.mutable_header() = next_header();
   req.set_broker_id(id);
   req.set_host("broker-" + std::to_string(id));
   req.set_port(9092);
+  // These tests register brokers only so that topics can be created; they
+  // send no heartbeats, and the leader fences a broker whose session expired
+  // (18 s by default). A one-hour session keeps it unfenced for any test.
+  req.set_session_timeout_ms(kTestBrokerSessionMs);
   req.set_incarnation_id(client_id_ + "-broker-" + std::to_string(id));
   return client_.call(true, [&](const auto& channel, grpc::ClientContext* context) {
     v1::RegisterBrokerResponse resp;
