@@ -3,7 +3,7 @@
 // passed, prints each round's totals and the sum, and exits non-zero on the
 // first round that fails. scripts/soak.sh drives it.
 //
-//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--strict]
+//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient]
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   using namespace raftmeta::chaos;
   milliseconds duration{30 * 60 * 1000};
   milliseconds round{120000};
-  bool strict = false;  // judge write rejections (CheckOptions::judge_write_rejections)
+  bool strict = true;  // judge write rejections (CheckOptions::judge_write_rejections)
   std::uint64_t seed = static_cast<std::uint64_t>(std::time(nullptr));
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -50,13 +50,15 @@ int main(int argc, char** argv) {
     } else if (arg == "--round" && parse_duration(value, &round)) {
       ++i;
     } else if (arg == "--strict") {
-      strict = true;
+      strict = true;  // the default; kept so older command lines still work
+    } else if (arg == "--lenient") {
+      strict = false;
     } else if (arg == "--seed" && !value.empty()) {
       seed = std::strtoull(value.c_str(), nullptr, 10);
       ++i;
     } else {
       std::cerr
-          << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--strict]\n";
+          << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient]\n";
       return 2;
     }
   }
