@@ -262,21 +262,7 @@ void Raft::start_campaign(bool pre_vote, bool transfer) {
     vote_term = term_;
   }
   votes_[id_] = true;
-  switch (tally_votes(conf_.voters, votes_)) {
-    case VoteResult::kWon:
-      if (pre_vote) {
-        start_campaign(false, transfer);
-      } else {
-        become_leader();
-        bcast_append();
-      }
-      return;
-    case VoteResult::kLost:
-      become_follower(term_, kNoNode);
-      return;
-    case VoteResult::kPending:
-      break;
-  }
+  if (conclude_election(pre_vote, transfer)) return;
   for (NodeId v : conf_.voters) {
     if (v == id_) continue;
     Message m;
@@ -322,21 +308,26 @@ void Raft::handle_vote_response(const Message& m) {
   if (pre && !m.reject && m.term != term_ + 1) return;
   if (!pre && m.term != term_) return;
   votes_.emplace(m.from, !m.reject);  // only the first answer counts
+  conclude_election(pre, false);
+}
+
+bool Raft::conclude_election(bool pre, bool transfer) {
   switch (tally_votes(conf_.voters, votes_)) {
     case VoteResult::kWon:
       if (pre) {
-        start_campaign(false, false);
+        start_campaign(false, transfer);
       } else {
         become_leader();
         bcast_append();
       }
-      break;
+      return true;
     case VoteResult::kLost:
       become_follower(term_, kNoNode);
-      break;
+      return true;
     case VoteResult::kPending:
       break;
   }
+  return false;
 }
 
 // ---- step ----------------------------------------------------------------------

@@ -120,6 +120,10 @@ class Raft {
   void reset_randomized_election_timeout();
   void handle_vote_request(const Message& m);
   void handle_vote_response(const Message& m);
+  // Acts on the tally of votes_: campaigns for real after a won pre-vote,
+  // becomes leader after a won vote, steps down after a lost one. Returns
+  // false while the tally is still open.
+  bool conclude_election(bool pre, bool transfer);
 
   // Steps by role.
   void step_leader(const Message& m);

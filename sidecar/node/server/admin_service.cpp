@@ -47,6 +47,33 @@ const MemberStatus* find_member(const NodeStatus& status, raft::NodeId id) {
   return nullptr;
 }
 
+// The shared shape of AddLearner, PromoteMember and RemoveMember: the
+// request's cluster id and member id are checked, then `invalid` (a further
+// request check by the caller) is answered if it is not OK, then `change` (a Node admin call
+// taking a deadline) runs on the executor, and the answer carries the index
+// the change got and the resulting member list.
+template <typename Request, typename Response, typename Change>
+grpc::ServerUnaryReactor* change_membership(const ServiceContext& ctx,
+                                            grpc::CallbackServerContext* context,
+                                            const Request* request, Response* response,
+                                            grpc::Status invalid, Change change) {
+  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx.cluster_id); !s.ok()) {
+    return finish_now(context, s);
+  }
+  if (request->id() == raft::kNoNode) {
+    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
+  }
+  if (!invalid.ok()) return finish_now(context, invalid);
+  const Deadline deadline = call_deadline(*context, ctx.max_call_time);
+  return run_on_executor(ctx, context, [&ctx, context, response, deadline, change] {
+    const AdminReply reply = change(deadline);
+    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
+    response->set_index(index_in(reply.detail));
+    fill_members(*ctx.node->status(), health::monotonic_ns(), response->mutable_members());
+    return grpc::Status::OK;
+  });
+}
+
 }  // namespace
 
 void fill_status(const NodeStatus& s, std::int64_t now_ns, v1::GetStatusResponse* out) {
@@ -121,63 +148,30 @@ grpc::ServerUnaryReactor* AdminService::ListMembers(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::AddLearner(grpc::CallbackServerContext* context,
                                                    const v1::AddLearnerRequest* request,
                                                    v1::AddLearnerResponse* response) {
-  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
-    return finish_now(context, s);
-  }
-  if (request->id() == raft::kNoNode) {
-    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
-  }
-  if (request->peer_address().empty()) {
-    return finish_now(context,
-                      {grpc::StatusCode::INVALID_ARGUMENT, "peer_address (host:port) is required"});
-  }
-  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
-  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
-    const AdminReply reply =
-        ctx_.node->add_learner(request->id(), request->peer_address(), deadline);
-    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
-    response->set_index(index_in(reply.detail));
-    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
-    return grpc::Status::OK;
-  });
+  const grpc::Status peer_address =
+      request->peer_address().empty()
+          ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "peer_address (host:port) is required")
+          : grpc::Status::OK;
+  return change_membership(
+      ctx_, context, request, response, peer_address, [this, request](Deadline deadline) {
+        return ctx_.node->add_learner(request->id(), request->peer_address(), deadline);
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::PromoteMember(grpc::CallbackServerContext* context,
                                                       const v1::PromoteMemberRequest* request,
                                                       v1::PromoteMemberResponse* response) {
-  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
-    return finish_now(context, s);
-  }
-  if (request->id() == raft::kNoNode) {
-    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
-  }
-  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
-  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
-    const AdminReply reply = ctx_.node->promote(request->id(), deadline);
-    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
-    response->set_index(index_in(reply.detail));
-    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
-    return grpc::Status::OK;
-  });
+  return change_membership(
+      ctx_, context, request, response, grpc::Status::OK,
+      [this, request](Deadline deadline) { return ctx_.node->promote(request->id(), deadline); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RemoveMember(grpc::CallbackServerContext* context,
                                                      const v1::RemoveMemberRequest* request,
                                                      v1::RemoveMemberResponse* response) {
-  if (grpc::Status s = check_cluster_id(request->header().cluster_id(), ctx_.cluster_id); !s.ok()) {
-    return finish_now(context, s);
-  }
-  if (request->id() == raft::kNoNode) {
-    return finish_now(context, {grpc::StatusCode::INVALID_ARGUMENT, "member id must be > 0"});
-  }
-  const Deadline deadline = call_deadline(*context, ctx_.max_call_time);
-  return run_on_executor(ctx_, context, [this, context, request, response, deadline] {
-    const AdminReply reply = ctx_.node->remove(request->id(), deadline);
-    if (!reply.status.ok()) return to_grpc_status(reply.status, context);
-    response->set_index(index_in(reply.detail));
-    fill_members(*ctx_.node->status(), health::monotonic_ns(), response->mutable_members());
-    return grpc::Status::OK;
-  });
+  return change_membership(
+      ctx_, context, request, response, grpc::Status::OK,
+      [this, request](Deadline deadline) { return ctx_.node->remove(request->id(), deadline); });
 }
 
 grpc::ServerUnaryReactor* AdminService::TransferLeader(grpc::CallbackServerContext* context,
