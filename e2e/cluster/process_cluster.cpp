@@ -114,14 +114,18 @@ const ProcessCluster::Member& ProcessCluster::member(std::uint64_t id) const {
   return *members_.at(id);
 }
 
+std::string ProcessCluster::host(std::uint64_t id) const {
+  return options_.member_host ? options_.member_host(id) : std::string("127.0.0.1");
+}
+
 std::string ProcessCluster::peer_address(std::uint64_t id) const {
-  return "127.0.0.1:" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1));
+  return host(id) + ":" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1));
 }
 std::string ProcessCluster::client_address(std::uint64_t id) const {
-  return "127.0.0.1:" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1) + 1);
+  return host(id) + ":" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1) + 1);
 }
 std::string ProcessCluster::http_address(std::uint64_t id) const {
-  return "127.0.0.1:" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1) + 2);
+  return host(id) + ":" + std::to_string(port_base_ + 3 * static_cast<int>(id - 1) + 2);
 }
 std::string ProcessCluster::client_endpoints() const {
   std::string out;
@@ -137,8 +141,10 @@ std::string ProcessCluster::log_path(std::uint64_t id) const { return member(id)
 std::vector<std::string> ProcessCluster::flags_of(const Member& m, bool bootstrap,
                                                   bool join) const {
   const ClusterOptions& o = options_;
-  std::vector<std::string> argv = {
-      node_binary(),
+  std::vector<std::string> argv;
+  if (o.command_prefix) argv = o.command_prefix(m.id);
+  const std::vector<std::string> command = {
+      o.binary.empty() ? node_binary() : o.binary,
       "--id=" + std::to_string(m.id),
       "--data-dir=" + m.data_dir,
       "--cluster-id=" + o.cluster_id,
@@ -154,6 +160,7 @@ std::vector<std::string> ProcessCluster::flags_of(const Member& m, bool bootstra
       "--shutdown-timeout-ms=" + std::to_string(o.shutdown_timeout_ms),
       "--log-level=" + o.log_level,
   };
+  argv.insert(argv.end(), command.begin(), command.end());
   if (o.snapshot_entries != 0) {
     argv.push_back("--snapshot-entries=" + std::to_string(o.snapshot_entries));
   }

@@ -53,6 +53,16 @@ struct ClusterOptions {
   bool enable_failpoints = true;
   std::string log_level = "info";
   std::vector<std::string> extra_flags;  // appended to every member's flags
+  // Optional placement hooks (the chaos network-namespace tests). When unset,
+  // every member listens on 127.0.0.1 and runs the node binary directly.
+  // member_host: the address a member listens on and is reached at.
+  std::function<std::string(std::uint64_t id)> member_host;
+  // command_prefix: words put before the node's command line (for example
+  // {"/usr/sbin/ip", "netns", "exec", "<ns>"}: the prefix must exec the node
+  // in place, so the child's pid stays the node's pid).
+  std::function<std::vector<std::string>(std::uint64_t id)> command_prefix;
+  // The node binary; empty: node_binary() (a planted-bug build sets another).
+  std::string binary;
 };
 
 // The fields of /status the harness reads (the health server's JSON).
@@ -131,6 +141,7 @@ class ProcessCluster {
   Member& member(std::uint64_t id);
   const Member& member(std::uint64_t id) const;
   std::vector<std::string> flags_of(const Member& m, bool bootstrap, bool join) const;
+  std::string host(std::uint64_t id) const;
 
   ClusterOptions options_;
   std::string root_;

@@ -110,7 +110,22 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
   co.members = options.members;
   co.cluster_id = "chaos-" + options.name;
   co.enable_failpoints = true;
+  co.binary = options.node_binary;
   result.recovery_bound = recovery_bound(co);
+  // Declared before the cluster: destroyed after its members are gone.
+  std::unique_ptr<NetnsNetwork> network;
+  if (options.netns) {
+    std::string error;
+    network = NetnsNetwork::create(options.members, &error);
+    if (!network) {
+      result.netns_unavailable = error;
+      result.setup_error = "network namespaces unavailable: " + error;
+      if (options.verbose) std::cout << result.totals() << std::flush;
+      return result;
+    }
+    co.member_host = [net = network.get()](std::uint64_t id) { return net->host(id); };
+    co.command_prefix = [net = network.get()](std::uint64_t id) { return net->command_prefix(id); };
+  }
   const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
 
   MemberGenerations generations;
@@ -158,6 +173,7 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
   NemesisOptions no = options.nemesis;
   no.kinds = options.faults;
   no.seed = options.seed;
+  no.network = network.get();
   Nemesis nemesis(cluster.get(), no, &generations);
   workload->start();
   if (!no.kinds.empty()) nemesis.start();

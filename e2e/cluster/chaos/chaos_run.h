@@ -46,10 +46,19 @@ struct ChaosRunOptions {
   // cluster bootstrapped again empty, so every acknowledged write is lost.
   // The run must then report anomalies naming those writes.
   bool plant_total_amnesia = false;
+  // Run every member in its own network namespace (netns.h), so
+  // FaultKind::kNetPartition makes real partitions. When namespaces cannot
+  // be created the run does not start and ChaosRunResult::netns_unavailable
+  // says why.
+  bool netns = false;
+  // The node binary (empty: raftmeta-node; planted-bug runs set
+  // raftmeta-node-planted).
+  std::string node_binary;
 };
 
 struct ChaosRunResult {
-  bool started = false;  // a cluster came up and the workload set up
+  bool started = false;           // a cluster came up and the workload set up
+  std::string netns_unavailable;  // options.netns and no namespaces: why
   std::string setup_error;
   WorkloadTotals workload;
   CheckResult linearizability;

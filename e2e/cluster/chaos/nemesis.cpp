@@ -1,5 +1,6 @@
 #include "e2e/cluster/chaos/nemesis.h"
 
+#include <algorithm>
 #include <random>
 
 namespace raftmeta::chaos {
@@ -24,6 +25,8 @@ const char* to_string(FaultKind kind) {
       return "failpoint";
     case FaultKind::kPartition:
       return "partition";
+    case FaultKind::kNetPartition:
+      return "net-partition";
   }
   return "?";
 }
@@ -149,8 +152,82 @@ void Nemesis::run() {
         pause(hold);
         switch_off(target, "peer-send");
         break;
+      case FaultKind::kNetPartition: {
+        if (options_.network == nullptr) {
+          problems_.push_back("net-partition needs network namespaces (NemesisOptions::network)");
+          break;
+        }
+        const std::string shape = partition_network(leader_or(target), &rng);
+        if (shape.empty()) break;
+        ++totals_["net-partition " + shape];
+        pause(hold);
+        heal_network();
+        break;
+      }
     }
   }
+}
+
+std::uint64_t Nemesis::leader_or(std::uint64_t fallback) {
+  for (std::uint64_t id : cluster_->ids()) {
+    if (cluster_->view(id, milliseconds(300)).role == "leader") return id;
+  }
+  return fallback;
+}
+
+std::string Nemesis::partition_network(std::uint64_t leader, std::mt19937_64* rng) {
+  NetnsNetwork* net = options_.network;
+  std::vector<std::uint64_t> ids = cluster_->ids();
+  std::vector<std::uint64_t> followers;
+  for (std::uint64_t id : ids) {
+    if (id != leader) followers.push_back(id);
+  }
+  std::string error;
+  std::string shape;
+  bool ok = false;
+  switch (net_shape_++ % 5) {
+    case 0:
+      shape = "isolate-leader";
+      ok = net->isolate(leader, &error);
+      break;
+    case 1: {
+      std::shuffle(ids.begin(), ids.end(), *rng);
+      const std::size_t minority = (ids.size() - 1) / 2;
+      std::vector<std::uint64_t> small(ids.begin(), ids.begin() + static_cast<long>(minority));
+      std::vector<std::uint64_t> large(ids.begin() + static_cast<long>(minority), ids.end());
+      shape = "split-" + std::to_string(large.size()) + "|" + std::to_string(small.size());
+      ok = net->split({large, small}, &error);
+      break;
+    }
+    case 2:
+      shape = "one-way-from-leader";
+      ok = net->one_way_out(leader, &error);
+      break;
+    case 3:
+      shape = "bridge";
+      ok = !followers.empty() &&
+           net->split({{leader}, {followers[(*rng)() % followers.size()]}}, &error);
+      break;
+    case 4:
+      shape = "cut-clients";
+      ok = net->cut_clients(ids[(*rng)() % ids.size()], &error);
+      break;
+  }
+  if (!ok) {
+    problems_.push_back("could not make partition " + shape + ": " + error);
+    heal_network();
+    return "";
+  }
+  return shape;
+}
+
+void Nemesis::heal_network() {
+  if (options_.network == nullptr) return;
+  std::string error;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (options_.network->heal(&error)) return;
+  }
+  problems_.push_back("could not heal the network: " + error);
 }
 
 void Nemesis::switch_off(std::uint64_t id, const std::string& point) {
@@ -162,6 +239,7 @@ void Nemesis::switch_off(std::uint64_t id, const std::string& point) {
 }
 
 void Nemesis::heal_all() {
+  heal_network();
   for (std::uint64_t id : cluster_->ids()) {
     if (!cluster_->running(id)) {
       restart(id);

@@ -9,8 +9,15 @@
 //   partition   cut a member off from its peers for the hold time: emulated
 //               with the `peer-send` failpoint set to `error` on that member
 //               (its outgoing Raft messages are dropped, so it can neither
-//               lead nor vote; it still receives). Network namespaces are not
-//               used (see README.md).
+//               lead nor vote; it still receives).
+//   net-partition
+//               a real partition in network namespaces (needs
+//               NemesisOptions::network; see netns.h), shapes taking turns:
+//               the leader isolated; a majority/minority split (2|1 of 3,
+//               3|2 of 5); one-way (the leader can send to no peer but still
+//               receives); a bridge (the leader cut from one follower only,
+//               both still reach the third); the client path of one member
+//               cut (its peers still reach it).
 //
 // Thread use: start() runs a private thread that is the only user of the
 // cluster until stop_and_heal() returns; the owner must not touch the cluster
@@ -25,16 +32,18 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "e2e/cluster/chaos/netns.h"
 #include "e2e/cluster/chaos/workload.h"
 #include "e2e/cluster/process_cluster.h"
 
 namespace raftmeta::chaos {
 
-enum class FaultKind { kKill, kStop, kFailpoint, kPartition };
+enum class FaultKind { kKill, kStop, kFailpoint, kPartition, kNetPartition };
 const char* to_string(FaultKind kind);
 
 struct NemesisOptions {
@@ -44,6 +53,9 @@ struct NemesisOptions {
   std::chrono::milliseconds min_hold{1000};
   std::chrono::milliseconds max_hold{4000};
   std::uint64_t seed = 1;
+  // Required for kNetPartition: the namespaces the members run in. Owned by
+  // the caller; used only by the nemesis thread while it runs.
+  NetnsNetwork* network = nullptr;
 };
 
 class Nemesis {
@@ -68,8 +80,12 @@ class Nemesis {
   // Waits up to `d` or until stopping; false when stopping.
   bool pause(std::chrono::milliseconds d);
   std::uint64_t pick_target();
+  std::uint64_t leader_or(std::uint64_t fallback);
   void restart(std::uint64_t id);
   void switch_off(std::uint64_t id, const std::string& point);
+  // Applies the next net-partition shape; its name ("" when it failed).
+  std::string partition_network(std::uint64_t leader, std::mt19937_64* rng);
+  void heal_network();
   void heal_all();
 
   e2e::ProcessCluster* const cluster_;
@@ -82,6 +98,7 @@ class Nemesis {
   bool exit_ = false;      // guarded by mu_
   std::thread thread_;
   std::uint64_t rng_state_;
+  std::uint64_t net_shape_ = 0;                  // nemesis thread
   std::map<std::string, std::uint64_t> totals_;  // nemesis thread, then owner
   std::vector<std::string> problems_;            // nemesis thread, then owner
 };

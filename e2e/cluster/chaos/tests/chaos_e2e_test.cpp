@@ -16,6 +16,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds kShortRun{15000};
 constexpr milliseconds kMixedRun{40000};
 constexpr milliseconds kAmnesiaRun{3000};
+// Long enough for at least three partition shapes (gap 0.8-2 s, hold 1-4 s).
+constexpr milliseconds kNetnsRun{20000};
 
 void expect_safe_and_recovered(const ChaosRunResult& r) {
   ASSERT_TRUE(r.started) << r.setup_error;
@@ -59,6 +61,28 @@ TEST(ChaosE2e, Partition) {
   const auto r = run("partition", {FaultKind::kPartition}, kShortRun, 24700);
   expect_safe_and_recovered(r);
   EXPECT_FALSE(r.faults.empty()) << r.totals();
+}
+
+// Real partitions in network namespaces: the leader isolated, a 2|1 split,
+// one-way, a bridge, a member's client path cut (the shapes take turns).
+TEST(ChaosE2e, NetnsPartition) {
+  ChaosRunOptions o;
+  o.name = "netns";
+  o.faults = {FaultKind::kNetPartition};
+  o.duration = kNetnsRun;
+  o.port_base_hint = 25300;
+  o.netns = true;
+  o.seed = static_cast<std::uint64_t>(::testing::UnitTest::GetInstance()->random_seed());
+  const auto r = run_chaos(o);
+  if (!r.netns_unavailable.empty()) {
+    GTEST_SKIP() << "network namespaces unavailable: " << r.netns_unavailable;
+  }
+  expect_safe_and_recovered(r);
+  std::size_t shapes = 0;
+  for (const auto& [kind, n] : r.faults) {
+    if (kind.rfind("net-partition ", 0) == 0) ++shapes;
+  }
+  EXPECT_GE(shapes, 3u) << r.totals();  // the shapes take turns
 }
 
 TEST(ChaosE2e, Mixed) {
