@@ -4,12 +4,17 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "raftmeta/v1/raft.grpc.pb.h"
+#include "sidecar/health/progress.h"
 #include "sidecar/node/completion.h"
+#include "sidecar/node/member_incarnation.h"
+#include "sidecar/node/peer_incarnation_book.h"
 #include "sidecar/node/wire_codec.h"
 
 namespace raftmeta::node {
@@ -20,6 +25,19 @@ constexpr int kInitialBackoffMs = 100;
 constexpr auto kServerShutdownGrace = std::chrono::milliseconds(1000);
 // Forward handlers look at cancellation this often while they wait.
 constexpr auto kForwardPollInterval = std::chrono::milliseconds(50);
+// A refused peer stream (another incarnation, cluster or member) is logged at
+// most this often per link on the sender and per service on the receiver:
+// the link keeps retrying (the operator may fix the cause) and must not flood
+// the log.
+constexpr std::int64_t kRefusalLogIntervalNs = 10'000'000'000;
+
+// True when a refusal should be logged now; updates `last_ns`.
+bool refusal_log_due(std::atomic<std::int64_t>& last_ns) {
+  const std::int64_t now = health::monotonic_ns();
+  std::int64_t last = last_ns.load(std::memory_order_relaxed);
+  return (last == 0 || now - last >= kRefusalLogIntervalNs) &&
+         last_ns.compare_exchange_strong(last, now, std::memory_order_relaxed);
+}
 
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
                                             const GrpcTransportOptions& o) {
@@ -60,6 +78,17 @@ class GrpcTransport::Service final : public v1::Raft::Service {
     std::unique_lock<std::shared_mutex> lock(mu_);
     handler_ = nullptr;
   }
+  void set_book(std::shared_ptr<PeerIncarnationBook> book) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    book_ = std::move(book);
+  }
+
+  std::vector<SnapshotTransfer> incoming_transfers() const {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    std::vector<SnapshotTransfer> out;
+    for (const auto& [id, t] : incoming_) out.push_back(t);
+    return out;
+  }
 
   grpc::Status Stream(grpc::ServerContext*, grpc::ServerReader<v1::RaftBatch>* reader,
                       v1::StreamSummary* summary) override {
@@ -69,9 +98,20 @@ class GrpcTransport::Service final : public v1::Raft::Service {
     std::uint64_t snapshot_index = 0;
     bool assembling = false;
     std::uint64_t batches = 0;
+    // The (sender, incarnation) last admitted on this stream: the book is
+    // asked again only when it changes.
+    raft::NodeId admitted_from = raft::kNoNode;
+    std::uint64_t admitted_incarnation = 0;
     while (reader->Read(&pb)) {
       ++batches;
       if (grpc::Status refused = check(pb.cluster_id(), pb.to()); !refused.ok()) return refused;
+      if (pb.from() != admitted_from || pb.from_incarnation() != admitted_incarnation) {
+        if (grpc::Status refused = admit(pb.from(), pb.from_incarnation()); !refused.ok()) {
+          return refused;
+        }
+        admitted_from = pb.from();
+        admitted_incarnation = pb.from_incarnation();
+      }
       MessageBatch batch;
       batch.cluster_id = pb.cluster_id();
       batch.from = pb.from();
@@ -96,6 +136,8 @@ class GrpcTransport::Service final : public v1::Raft::Service {
         if (assembling && chunk.snapshot_index() == snapshot_index &&
             chunk.offset() == snapshot_data.size()) {
           snapshot_data.append(chunk.data());
+          record_incoming(pb.from(), snapshot_index, snapshot_data.size(), chunk.total_size(),
+                          chunk.last());
           if (chunk.last()) {
             snapshot_message.snapshot->data = std::move(snapshot_data);
             snapshot_data = {};
@@ -137,7 +179,72 @@ class GrpcTransport::Service final : public v1::Raft::Service {
                         "the leader did not answer the forwarded request in time");
   }
 
+  grpc::Status Hello(grpc::ServerContext*, const v1::HelloRequest* request,
+                     v1::HelloResponse* response) override {
+    if (grpc::Status refused = check(request->cluster_id(), request->to()); !refused.ok()) {
+      return refused;
+    }
+    std::shared_ptr<PeerIncarnationBook> book;
+    {
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      book = book_;
+      response->set_member(self_);
+    }
+    if (book) response->set_known_incarnation(book->known(request->from()).value_or(0));
+    return grpc::Status::OK;
+  }
+
  private:
+  // Admits a batch from `from` with `incarnation` against the book (the
+  // book's lock only; never the service's).
+  grpc::Status admit(raft::NodeId from, std::uint64_t incarnation) {
+    std::shared_ptr<PeerIncarnationBook> book;
+    raft::NodeId self = raft::kNoNode;
+    {
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      book = book_;
+      self = self_;
+    }
+    if (!book) return grpc::Status::OK;
+    const PeerIncarnationBook::Admission a = book->admit(from, incarnation);
+    switch (a.verdict) {
+      case PeerIncarnationBook::Verdict::kKnown:
+        return grpc::Status::OK;
+      case PeerIncarnationBook::Verdict::kRecorded:
+        spdlog::info("member {} first heard from member {} (incarnation {})", self, from,
+                     incarnation_text(incarnation));
+        return grpc::Status::OK;
+      case PeerIncarnationBook::Verdict::kFailed:
+        spdlog::error("member {} cannot record member {}'s incarnation: {}", self, from, a.error);
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "member " + std::to_string(self) +
+                                " cannot record this member's incarnation: " + a.error);
+      case PeerIncarnationBook::Verdict::kReplaced:
+        break;
+    }
+    const std::string message =
+        "member " + std::to_string(from) + "'s data directory was replaced (incarnation " +
+        incarnation_text(incarnation) + ", member " + std::to_string(self) + " knows it as " +
+        incarnation_text(a.recorded) + "): its vote and log are gone, so member " +
+        std::to_string(self) + " refuses it; remove member " + std::to_string(from) +
+        " and add it back as a new member with a new id and --join";
+    if (refusal_log_due(last_refusal_log_ns_)) spdlog::error("{}", message);
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message);
+  }
+
+  void record_incoming(raft::NodeId from, raft::Index index, std::uint64_t done,
+                       std::uint64_t total, bool finished) {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    SnapshotTransfer& t = incoming_[from];
+    t.peer = from;
+    t.outgoing = false;
+    t.index = index;
+    t.bytes_done = done;
+    t.bytes_total = total;
+    t.finished = finished;
+    t.updated_ns = health::monotonic_ns();
+  }
+
   grpc::Status check(const std::string& cluster_id, raft::NodeId to) {
     std::shared_lock<std::shared_mutex> lock(mu_);
     if (handler_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving");
@@ -163,14 +270,26 @@ class GrpcTransport::Service final : public v1::Raft::Service {
   raft::NodeId self_ = raft::kNoNode;
   std::string cluster_id_;
   TransportHandler* handler_ = nullptr;
+  std::shared_ptr<PeerIncarnationBook> book_;  // null: no incarnation checks
+  std::atomic<std::int64_t> last_refusal_log_ns_{0};
+  mutable std::mutex progress_mu_;  // leaf: guards incoming_
+  // The latest snapshot received from each sender (stream threads write).
+  std::map<raft::NodeId, SnapshotTransfer> incoming_;
 };
 
 // --------------------------------------------------------------- outbound --
 
 class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
-  PeerLink(raft::NodeId id, std::string address, const GrpcTransportOptions& options)
-      : id_(id), options_(options), address_(std::move(address)) {}
+  PeerLink(raft::NodeId id, std::string address, const GrpcTransportOptions& options,
+           const std::atomic<std::uint64_t>* incarnation)
+      : id_(id), options_(options), incarnation_(incarnation), address_(std::move(address)) {}
+
+  // The latest snapshot sent on this link, if any.
+  std::optional<SnapshotTransfer> outgoing_transfer() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sending_;
+  }
 
   void start() {
     auto self = shared_from_this();
@@ -278,8 +397,16 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         backoff_ms = kInitialBackoffMs;
         continue;  // address changed
       }
-      spdlog::debug("stream to member {} broke ({}); reconnecting in {} ms", id_,
-                    status.error_message(), backoff_ms);
+      if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        // Refused by the peer (replaced incarnation, other cluster or
+        // member): retrying cannot help until an operator acts; say so.
+        if (refusal_log_due(last_refusal_log_ns_)) {
+          spdlog::error("member {} refuses our peer traffic: {}", id_, status.error_message());
+        }
+      } else {
+        spdlog::debug("stream to member {} broke ({}); reconnecting in {} ms", id_,
+                      status.error_message(), backoff_ms);
+      }
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms),
                    [&] { return stopped_ || reconnect_; });
@@ -308,12 +435,27 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         // The last message of a burst goes without the hint, or it waits.
         if (i + 1 < out.size()) write_options.set_buffer_hint();
         if (!writer->Write(out[i], write_options)) return false;
+        if (out[i].has_snapshot_chunk()) record_sent(out[i].snapshot_chunk());
       }
     }
   }
 
+  void record_sent(const v1::SnapshotChunk& chunk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    SnapshotTransfer& t = sending_.emplace();
+    t.peer = id_;
+    t.outgoing = true;
+    t.index = chunk.snapshot_index();
+    t.bytes_done = chunk.offset() + chunk.data().size();
+    t.bytes_total = chunk.total_size();
+    t.finished = chunk.last();
+    t.updated_ns = health::monotonic_ns();
+  }
+
   void encode(MessageBatch& batch, std::vector<v1::RaftBatch>* out) {
+    const std::uint64_t incarnation = incarnation_->load(std::memory_order_relaxed);
     auto stamp = [&](v1::RaftBatch* pb) {
+      pb->set_from_incarnation(incarnation);
       pb->set_cluster_id(batch.cluster_id);
       pb->set_from(batch.from);
       pb->set_to(batch.to);
@@ -351,8 +493,10 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   const raft::NodeId id_;
   const GrpcTransportOptions& options_;
+  const std::atomic<std::uint64_t>* const incarnation_;  // the transport's
+  std::atomic<std::int64_t> last_refusal_log_ns_{0};
   std::thread thread_;
-  std::mutex mu_;  // leaf: guards everything below
+  mutable std::mutex mu_;  // leaf: guards everything below
   std::condition_variable cv_;
   std::string address_;
   std::shared_ptr<v1::Raft::Stub> stub_;
@@ -360,6 +504,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::deque<MessageBatch> queue_;
   bool reconnect_ = false;
   bool stopped_ = false;
+  std::optional<SnapshotTransfer> sending_;  // the latest snapshot sent
 };
 
 // --------------------------------------------------------------- transport --
@@ -401,7 +546,7 @@ void GrpcTransport::set_peer(raft::NodeId id, std::string peer_address) {
     if (it != links_.end()) {
       link = it->second;
     } else {
-      link = std::make_shared<PeerLink>(id, peer_address, options_);
+      link = std::make_shared<PeerLink>(id, peer_address, options_, &incarnation_);
       links_[id] = link;
       link->start();
       return;
@@ -445,6 +590,84 @@ void GrpcTransport::forward(ForwardRequest request, std::function<void(ForwardRe
     return;
   }
   link->forward(std::move(request), std::move(done));
+}
+
+void GrpcTransport::set_incarnation(std::uint64_t incarnation,
+                                    std::shared_ptr<PeerIncarnationBook> book) {
+  incarnation_.store(incarnation, std::memory_order_relaxed);
+  service_->set_book(std::move(book));
+}
+
+std::vector<HelloAnswer> GrpcTransport::hello(const std::map<raft::NodeId, std::string>& peers,
+                                              const std::string& cluster_id, raft::NodeId self,
+                                              std::uint64_t incarnation,
+                                              std::chrono::milliseconds timeout) {
+  struct Call {
+    raft::NodeId peer = raft::kNoNode;
+    grpc::ClientContext context;
+    v1::HelloRequest request;
+    v1::HelloResponse response;
+    std::unique_ptr<v1::Raft::Stub> stub;
+    grpc::Status status;
+  };
+  struct Pending {
+    std::mutex mu;  // leaf: guards left
+    std::condition_variable cv;
+    std::size_t left = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  std::vector<std::shared_ptr<Call>> calls;
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  for (const auto& [id, address] : peers) {
+    if (id == self) continue;
+    auto call = std::make_shared<Call>();
+    call->peer = id;
+    call->stub = v1::Raft::NewStub(make_channel(address, options_));
+    call->context.set_deadline(deadline);
+    call->request.set_cluster_id(cluster_id);
+    call->request.set_from(self);
+    call->request.set_to(id);
+    call->request.set_incarnation(incarnation);
+    calls.push_back(call);
+  }
+  pending->left = calls.size();
+  for (const auto& call : calls) {
+    call->stub->async()->Hello(&call->context, &call->request, &call->response,
+                               [call, pending](grpc::Status status) {
+                                 call->status = std::move(status);
+                                 std::lock_guard<std::mutex> lock(pending->mu);
+                                 if (--pending->left == 0) pending->cv.notify_all();
+                               });
+  }
+  {
+    // Every call ends by its deadline (gRPC enforces it); wait for all so
+    // none outlives this function's view of it.
+    std::unique_lock<std::mutex> lock(pending->mu);
+    pending->cv.wait(lock, [&] { return pending->left == 0; });
+  }
+  std::vector<HelloAnswer> answers;
+  for (const auto& call : calls) {
+    if (!call->status.ok()) {
+      spdlog::info("bootstrap probe: member {} did not answer ({})", call->peer,
+                   call->status.error_message());
+      continue;
+    }
+    answers.push_back(HelloAnswer{call->peer, call->response.known_incarnation()});
+  }
+  return answers;
+}
+
+std::vector<SnapshotTransfer> GrpcTransport::snapshot_transfers() const {
+  std::vector<std::shared_ptr<PeerLink>> links;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, link] : links_) links.push_back(link);
+  }
+  std::vector<SnapshotTransfer> out = service_->incoming_transfers();
+  for (const auto& link : links) {
+    if (auto t = link->outgoing_transfer()) out.push_back(*t);
+  }
+  return out;
 }
 
 void GrpcTransport::stop() {

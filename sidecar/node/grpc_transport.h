@@ -13,12 +13,20 @@
 // Forwarded requests use the callback API with the request's deadline.
 //
 // Inbound: the transport runs the Raft service on listen_address. A stream
-// is refused (FAILED_PRECONDITION) at the first batch of another cluster or
-// addressed to another member.
+// is refused (FAILED_PRECONDITION) at the first batch of another cluster,
+// addressed to another member, or (with set_incarnation) from a member id
+// whose incarnation differs from the one the PeerIncarnationBook recorded
+// (its data directory was replaced). A refused sender logs the reason
+// (rate-limited) and keeps reconnecting with backoff.
+//
+// Snapshot progress: each link records the latest snapshot it sent (bytes
+// written / total) and the service the latest one received from each sender;
+// snapshot_transfers() reports both (under small leaf mutexes).
 //
 // Thread safety: all methods are safe for concurrent use.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +63,14 @@ class GrpcTransport final : public Transport {
   bool send(MessageBatch batch) override;
   void forward(ForwardRequest request, std::function<void(ForwardResponse)> done) override;
   void stop() override;
+  void set_incarnation(std::uint64_t incarnation,
+                       std::shared_ptr<PeerIncarnationBook> book) override;
+  // Blocks the caller for at most `timeout` (plus gRPC's own small slack).
+  std::vector<HelloAnswer> hello(const std::map<raft::NodeId, std::string>& peers,
+                                 const std::string& cluster_id, raft::NodeId self,
+                                 std::uint64_t incarnation,
+                                 std::chrono::milliseconds timeout) override;
+  std::vector<SnapshotTransfer> snapshot_transfers() const override;
 
   // Starts the server only (before start(): binds the port). Returns false
   // with *error if the address cannot be bound.
@@ -68,7 +84,8 @@ class GrpcTransport final : public Transport {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int bound_port_ = 0;
-  std::mutex mu_;  // guards links_ (leaf)
+  std::atomic<std::uint64_t> incarnation_{0};  // stamped on outbound batches
+  mutable std::mutex mu_;                      // guards links_ (leaf)
   std::map<raft::NodeId, std::shared_ptr<PeerLink>> links_;
   bool stopped_ = false;
 };

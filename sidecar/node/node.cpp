@@ -8,10 +8,13 @@
 #include "sidecar/health/failpoints.h"
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/apply_loop.h"
+#include "sidecar/node/bootstrap_probe.h"
 #include "sidecar/node/completion.h"
 #include "sidecar/node/forwarding.h"
 #include "sidecar/node/node_shared.h"
+#include "sidecar/node/member_incarnation.h"
 #include "sidecar/node/node_snapshot.h"
+#include "sidecar/node/peer_incarnation_book.h"
 #include "sidecar/node/raft_loop.h"
 #include "sidecar/storage/log_store.h"
 
@@ -135,6 +138,54 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
                  options.data_dir);
   }
 
+  // Incarnations (member_incarnation.h, peer_incarnation_book.h): nothing is
+  // written before the probe has allowed a bootstrap, so a refused start
+  // leaves the directory as empty as it found it.
+  std::string why_not;
+  std::shared_ptr<PeerIncarnationBook> book =
+      PeerIncarnationBook::open(options.data_dir, &why_not);
+  if (!book) {
+    *error = why_not;
+    return nullptr;
+  }
+  std::uint64_t incarnation = 0;
+  if (!has_data) {
+    incarnation = new_incarnation();
+    if (bootstrap) {
+      const std::vector<HelloAnswer> answers =
+          transport->hello(options.initial_members, options.cluster_id, options.id, incarnation,
+                           kBootstrapProbeTimeout);
+      if (std::string refused = bootstrap_refusal(answers, options.id, incarnation);
+          !refused.empty()) {
+        *error = refused;
+        return nullptr;
+      }
+    }
+    if (!stamp_incarnation(options.data_dir, options.id, incarnation, &why_not)) {
+      *error = why_not;
+      return nullptr;
+    }
+  } else {
+    switch (read_incarnation(options.data_dir, options.id, &incarnation, &why_not)) {
+      case DurableReadResult::kOk:
+        break;
+      case DurableReadResult::kMissing:
+        // A data directory from before incarnations: stamp one now (its
+        // peers have none on record for it either).
+        incarnation = new_incarnation();
+        if (!stamp_incarnation(options.data_dir, options.id, incarnation, &why_not)) {
+          *error = why_not;
+          return nullptr;
+        }
+        spdlog::info("member {} had no incarnation; stamped {}", options.id,
+                     incarnation_text(incarnation));
+        break;
+      case DurableReadResult::kError:
+        *error = why_not;
+        return nullptr;
+    }
+  }
+
   storage::OpenOptions open;
   open.data_dir = options.data_dir;
   open.cluster_id = options.cluster_id;
@@ -237,6 +288,7 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
   shared.health.progress->apply_progress_ns.store(health::monotonic_ns(),
                                                   std::memory_order_relaxed);
   node->handler_ = std::make_unique<Handler>(node->shared_);
+  transport->set_incarnation(incarnation, std::move(book));
   transport->start(options.id, options.cluster_id, node->handler_.get());
   node->apply_loop_ = std::make_shared<ApplyLoop>(node->shared_, std::move(applier), applied,
                                                   applied_term, conf, peers);
@@ -253,6 +305,10 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
   }
   shared.health.progress->startup_done.store(true, std::memory_order_release);
   return node;
+}
+
+std::vector<SnapshotTransfer> Node::snapshot_transfers() const {
+  return shared_->transport->snapshot_transfers();
 }
 
 std::shared_ptr<const NodeStatus> Node::status() const {

@@ -233,6 +233,10 @@ class Node {
   // loop). Never null.
   std::shared_ptr<const NodeStatus> status() const;
 
+  // InstallSnapshot transfers the transport reports (sent and received
+  // bytes per peer); takes only the transport's leaf locks.
+  std::vector<SnapshotTransfer> snapshot_transfers() const;
+
   // Membership and leadership. On a follower they are forwarded to the
   // leader. Each answers by `deadline`.
   AdminReply add_learner(raft::NodeId id, std::string peer_address, Deadline deadline);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "sidecar/raft/types.h"
 
 namespace raftmeta::node {
+
+class PeerIncarnationBook;
 
 struct MessageBatch {
   std::string cluster_id;
@@ -84,9 +87,46 @@ class TransportHandler {
   virtual void on_forward(ForwardRequest request, std::function<void(ForwardResponse)> reply) = 0;
 };
 
+// What one peer answered to the bootstrap probe (Transport::hello).
+struct HelloAnswer {
+  raft::NodeId peer = raft::kNoNode;
+  // The incarnation the peer has on record for the asking member; 0: none.
+  std::uint64_t known_incarnation = 0;
+};
+
+// One InstallSnapshot transfer as the transport sees it (status only).
+struct SnapshotTransfer {
+  raft::NodeId peer = raft::kNoNode;  // the receiver (outgoing) or sender
+  bool outgoing = true;
+  raft::Index index = 0;  // the snapshot's index
+  std::uint64_t bytes_done = 0;
+  std::uint64_t bytes_total = 0;
+  bool finished = false;        // the last chunk went out / arrived
+  std::int64_t updated_ns = 0;  // monotonic ns of the last chunk
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
+  // This member's incarnation (stamped on outbound batches) and the book
+  // inbound batches are admitted against (a batch from a known id with
+  // another incarnation is refused). Called by Node::start before start().
+  // Default: transports without incarnation checks ignore it.
+  virtual void set_incarnation(std::uint64_t /*incarnation*/,
+                               std::shared_ptr<PeerIncarnationBook> /*book*/) {}
+  // Bootstrap probe: asks every peer in `peers` (id -> peer address) what
+  // incarnation it has on record for `self`; waits at most `timeout` in all.
+  // Peers that do not answer in time, or refuse, are left out. Default: none
+  // answers.
+  virtual std::vector<HelloAnswer> hello(const std::map<raft::NodeId, std::string>& /*peers*/,
+                                         const std::string& /*cluster_id*/, raft::NodeId /*self*/,
+                                         std::uint64_t /*incarnation*/,
+                                         std::chrono::milliseconds /*timeout*/) {
+    return {};
+  }
+  // InstallSnapshot transfers in progress or recently finished, both ways.
+  // Default: none tracked.
+  virtual std::vector<SnapshotTransfer> snapshot_transfers() const { return {}; }
   // Starts delivering inbound traffic to `handler` (until stop()).
   virtual void start(raft::NodeId self, std::string cluster_id, TransportHandler* handler) = 0;
   // Peers known by id; the address may change (a re-added member).
