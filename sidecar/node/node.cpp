@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "e2e/cluster/chaos/planted_bugs.h"
 #include "sidecar/health/failpoints.h"
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/apply_loop.h"
@@ -322,6 +323,17 @@ std::shared_ptr<const NodeStatus> Node::status() const {
 
 namespace {
 
+// A lease read may not be served: the lease ended on the monotonic clock (0:
+// no lease). PLANTED BUG lease-without-clock (raftmeta-node-planted only; a
+// constant false elsewhere, see e2e/cluster/chaos/planted_bugs.h): any lease
+// once granted is trusted without the clock, so a leader whose Raft loop
+// stopped turning keeps serving lease reads from its old state.
+bool lease_ended(const NodeShared& shared) {
+  const std::int64_t until = shared.lease_until_ns.load(std::memory_order_acquire);
+  if (chaos::planted::enabled(chaos::planted::Bug::kLeaseWithoutClock)) return until == 0;
+  return health::monotonic_ns() >= until;
+}
+
 RequestStatus with_leader_hint(RequestStatus status, const NodeStatus& s) {
   if (status.leader_id == raft::kNoNode) status.leader_id = s.leader_id;
   if (status.leader_client_address.empty() && status.leader_id == s.leader_id) {
@@ -368,7 +380,7 @@ ReadBarrierReply Node::read_barrier(Consistency level, Deadline deadline) {
       reply.revision = shared_->applied.load(std::memory_order_acquire);
       break;
     case Consistency::kLease: {
-      if (health::monotonic_ns() >= shared_->lease_until_ns.load(std::memory_order_acquire)) {
+      if (lease_ended(*shared_)) {
         reply.status.code = kUnavailable;
         reply.status.message = "this member holds no leader lease; read from the leader";
         break;
@@ -394,8 +406,7 @@ ReadBarrierReply Node::read_barrier(Consistency level, Deadline deadline) {
       reply = *answer;
       // The lease is checked again when the read is served: it may have
       // ended, or a transfer may have begun, while we waited.
-      if (reply.status.ok() &&
-          health::monotonic_ns() >= shared_->lease_until_ns.load(std::memory_order_acquire)) {
+      if (reply.status.ok() && lease_ended(*shared_)) {
         reply.status.code = kUnavailable;
         reply.status.message = "the leader lease ended while the read waited; retry";
       }
