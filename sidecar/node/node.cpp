@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <random>
 
 #include "e2e/cluster/chaos/planted_bugs.h"
 #include "sidecar/health/failpoints.h"
@@ -11,6 +12,7 @@
 #include "sidecar/node/apply_loop.h"
 #include "sidecar/node/bootstrap_probe.h"
 #include "sidecar/node/completion.h"
+#include "sidecar/node/deadline_timer.h"
 #include "sidecar/node/forwarding.h"
 #include "sidecar/node/node_shared.h"
 #include "sidecar/node/member_incarnation.h"
@@ -38,6 +40,14 @@ health::ReadConsistency metric_level(Consistency level) {
       break;
   }
   return health::ReadConsistency::kStale;
+}
+
+// A non-zero seed for the core's randomized election timeout.
+std::uint64_t random_seed() {
+  std::random_device device;
+  std::uint64_t seed = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  seed ^= static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+  return seed != 0 ? seed : 1;
 }
 
 std::string validate(const NodeOptions& o) {
@@ -98,7 +108,7 @@ class Node::Handler final : public TransportHandler {
   std::shared_ptr<NodeShared> shared_;
 };
 
-Node::Node() = default;
+Node::Node() : deadlines_(std::make_unique<DeadlineTimer>()) {}
 
 Node::~Node() {
   if (!stopped_ && shared_) {
@@ -271,7 +281,10 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
   config.id = options.id;
   config.heartbeat_tick = 1;
   config.election_tick = std::max(2, options.election_ms / options.heartbeat_ms);
-  config.seed = options.seed != 0 ? options.seed : options.id * 0x9E3779B97F4A7C15ull + 1;
+  // A fresh random seed on every start (tests inject one): a seed derived
+  // from the member id made members draw the same election timeouts after
+  // every restart, so a split vote could repeat.
+  config.seed = options.seed != 0 ? options.seed : random_seed();
   config.applied = applied;
   std::string why;
   std::unique_ptr<raft::RawNode> raw = raft::RawNode::create(config, cache.get(), &why);
@@ -323,6 +336,70 @@ std::shared_ptr<const NodeStatus> Node::status() const {
 
 namespace {
 
+RequestStatus with_leader_hint(RequestStatus status, const NodeStatus& s) {
+  if (status.leader_id == raft::kNoNode) status.leader_id = s.leader_id;
+  if (status.leader_client_address.empty() && status.leader_id == s.leader_id) {
+    status.leader_client_address = s.leader_client_address;
+  }
+  return status;
+}
+
+// Replies for requests the node gives up on; `stopping` picks the message.
+ProposeReply propose_deadline_reply(const NodeShared& shared) {
+  ProposeReply reply;
+  if (shared.stopping.load(std::memory_order_acquire)) {
+    reply.status.code = kUnavailable;
+    reply.status.message = "the node is shutting down";
+  } else {
+    reply.status.code = kDeadlineExceeded;
+    reply.status.message = "the write was not applied before the deadline (it may still be)";
+  }
+  reply.status = with_leader_hint(reply.status, *std::atomic_load(&shared.status));
+  return reply;
+}
+
+ReadBarrierReply read_deadline_reply(const NodeShared& shared, Consistency level) {
+  ReadBarrierReply reply;
+  if (shared.stopping.load(std::memory_order_acquire)) {
+    reply.status.code = kUnavailable;
+    reply.status.message = "the node is shutting down";
+  } else {
+    reply.status.code = kDeadlineExceeded;
+    reply.status.message = level == Consistency::kLease
+                               ? "the leader did not apply up to its commit index in time"
+                               : "the read index was not confirmed before the deadline";
+  }
+  return reply;
+}
+
+// The propose path shared by propose() and propose_async(): `done` is called
+// exactly once unless the deadline passes with the request still in a loop
+// (the caller covers that: a wait, or a DeadlineTimer entry). `done` is
+// cheap to copy (it holds one shared pointer): the inbox item gets a copy.
+template <typename Done>
+void submit_propose(NodeShared& shared, std::string command, Deadline deadline, Done done) {
+  if (command.size() > shared.options.max_request_bytes) {
+    ProposeReply reply;
+    reply.status.code = kInvalidArgument;
+    reply.status.message = "the command is " + std::to_string(command.size()) +
+                           " bytes; the limit is " +
+                           std::to_string(shared.options.max_request_bytes);
+    done(std::move(reply));
+    return;
+  }
+  if (!shared.inbox.try_push(ProposeItem{std::move(command), deadline, false, done})) {
+    ProposeReply reply;
+    reply.status.code = kUnavailable;
+    reply.status.message =
+        shared.stopping.load() ? "the node is stopping" : "the node is overloaded; retry";
+    reply.status = with_leader_hint(reply.status, *std::atomic_load(&shared.status));
+    done(std::move(reply));
+  }
+}
+
+// The read-barrier path shared by read_barrier() and read_barrier_async(),
+// with the same "exactly once unless still in a loop" contract and the same
+// cheap-to-copy `done`. Failures carry no leader hint yet (callers add it).
 // A lease read may not be served: the lease ended on the monotonic clock (0:
 // no lease). PLANTED BUG lease-without-clock (raftmeta-node-planted only; a
 // constant false elsewhere, see e2e/cluster/chaos/planted_bugs.h): any lease
@@ -334,100 +411,92 @@ bool lease_ended(const NodeShared& shared) {
   return health::monotonic_ns() >= until;
 }
 
-RequestStatus with_leader_hint(RequestStatus status, const NodeStatus& s) {
-  if (status.leader_id == raft::kNoNode) status.leader_id = s.leader_id;
-  if (status.leader_client_address.empty() && status.leader_id == s.leader_id) {
-    status.leader_client_address = s.leader_client_address;
+template <typename Done>
+void submit_read_barrier(NodeShared& shared, Consistency level, Deadline deadline, Done done) {
+  if (shared.health.failpoints != nullptr) {
+    shared.health.failpoints->eval(health::kFailpointReadPath);
   }
-  return status;
+  switch (level) {
+    case Consistency::kStale: {
+      ReadBarrierReply reply;
+      reply.revision = shared.applied.load(std::memory_order_acquire);
+      done(std::move(reply));
+      return;
+    }
+    case Consistency::kLease: {
+      if (lease_ended(shared)) {
+        ReadBarrierReply reply;
+        reply.status.code = kUnavailable;
+        reply.status.message = "this member holds no leader lease; read from the leader";
+        done(std::move(reply));
+        return;
+      }
+      const raft::Index commit = shared.commit.load(std::memory_order_acquire);
+      NodeShared* s = &shared;  // the registry is part of it and answers first
+      shared.registry.register_read(commit, [s, done = std::move(done)](bool served,
+                                                                        raft::Index applied) {
+        ReadBarrierReply reply;
+        if (!served) {
+          reply.status.code = kUnavailable;
+          reply.status.message = "the node is stopping";
+        } else if (lease_ended(*s)) {
+          // Checked again when served: the lease may have ended, or a
+          // transfer begun, while the read waited for the apply loop.
+          reply.status.code = kUnavailable;
+          reply.status.message = "the leader lease ended while the read waited; retry";
+        } else {
+          reply.revision = applied;
+        }
+        done(std::move(reply));
+      });
+      return;
+    }
+    case Consistency::kLinearizable: {
+      if (!shared.inbox.try_push(ReadIndexItem{deadline, done})) {
+        ReadBarrierReply reply;
+        reply.status.code = kUnavailable;
+        reply.status.message = "the node is overloaded or stopping; retry";
+        done(std::move(reply));
+      }
+      return;
+    }
+  }
 }
 
 }  // namespace
 
 ProposeReply Node::propose(std::string command, Deadline deadline) {
-  ProposeReply reply;
-  if (command.size() > shared_->options.max_request_bytes) {
-    reply.status.code = kInvalidArgument;
-    reply.status.message = "the command is " + std::to_string(command.size()) +
-                           " bytes; the limit is " +
-                           std::to_string(shared_->options.max_request_bytes);
-    return reply;
-  }
   auto completion = std::make_shared<Completion<ProposeReply>>();
-  if (!shared_->inbox.try_push(
-          ProposeItem{std::move(command), deadline, false, completer(completion)})) {
-    reply.status.code = kUnavailable;
-    reply.status.message =
-        shared_->stopping.load() ? "the node is stopping" : "the node is overloaded; retry";
-    reply.status = with_leader_hint(reply.status, *status());
-    return reply;
-  }
+  submit_propose(*shared_, std::move(command), deadline, completer(completion));
   if (auto answer = completion->wait_until(deadline)) return *answer;
+  ProposeReply reply;
   reply.status.code = kDeadlineExceeded;
   reply.status.message = "the write was not applied before the deadline (it may still be)";
   reply.status = with_leader_hint(reply.status, *status());
   return reply;
 }
 
+void Node::propose_async(std::string command, Deadline deadline, ProposeDone done) {
+  NodeShared* shared = shared_.get();
+  auto pending = std::make_shared<PendingAnswer<ProposeReply>>(
+      std::move(done), [shared] { return propose_deadline_reply(*shared); }, deadlines_.get());
+  if (!deadlines_->schedule(pending, deadline)) {
+    pending->deliver(propose_deadline_reply(*shared));  // shut down
+    return;
+  }
+  submit_propose(*shared, std::move(command), deadline,
+                 [pending](ProposeReply reply) { pending->deliver(std::move(reply)); });
+}
+
 ReadBarrierReply Node::read_barrier(Consistency level, Deadline deadline) {
   const auto started = Clock::now();
+  auto completion = std::make_shared<Completion<ReadBarrierReply>>();
+  submit_read_barrier(*shared_, level, deadline, completer(completion));
   ReadBarrierReply reply;
-  if (shared_->health.failpoints != nullptr) {
-    shared_->health.failpoints->eval(health::kFailpointReadPath);
-  }
-  switch (level) {
-    case Consistency::kStale:
-      reply.revision = shared_->applied.load(std::memory_order_acquire);
-      break;
-    case Consistency::kLease: {
-      if (lease_ended(*shared_)) {
-        reply.status.code = kUnavailable;
-        reply.status.message = "this member holds no leader lease; read from the leader";
-        break;
-      }
-      const raft::Index commit = shared_->commit.load(std::memory_order_acquire);
-      auto completion = std::make_shared<Completion<ReadBarrierReply>>();
-      shared_->registry.register_read(commit, [completion](bool served, raft::Index applied) {
-        ReadBarrierReply r;
-        if (served) {
-          r.revision = applied;
-        } else {
-          r.status.code = kUnavailable;
-          r.status.message = "the node is stopping";
-        }
-        completion->complete(std::move(r));
-      });
-      auto answer = completion->wait_until(deadline);
-      if (!answer) {
-        reply.status.code = kDeadlineExceeded;
-        reply.status.message = "the leader did not apply up to its commit index in time";
-        break;
-      }
-      reply = *answer;
-      // The lease is checked again when the read is served: it may have
-      // ended, or a transfer may have begun, while we waited.
-      if (reply.status.ok() && lease_ended(*shared_)) {
-        reply.status.code = kUnavailable;
-        reply.status.message = "the leader lease ended while the read waited; retry";
-      }
-      break;
-    }
-    case Consistency::kLinearizable: {
-      auto completion = std::make_shared<Completion<ReadBarrierReply>>();
-      if (!shared_->inbox.try_push(ReadIndexItem{deadline, completer(completion)})) {
-        reply.status.code = kUnavailable;
-        reply.status.message = "the node is overloaded or stopping; retry";
-        break;
-      }
-      auto answer = completion->wait_until(deadline);
-      if (!answer) {
-        reply.status.code = kDeadlineExceeded;
-        reply.status.message = "the read index was not confirmed before the deadline";
-        break;
-      }
-      reply = *answer;
-      break;
-    }
+  if (auto answer = completion->wait_until(deadline)) {
+    reply = std::move(*answer);
+  } else {
+    reply = read_deadline_reply(*shared_, level);
   }
   {
 #ifdef RAFTMETA_PLANT_INCIDENT_LOCK
@@ -443,6 +512,37 @@ ReadBarrierReply Node::read_barrier(Consistency level, Deadline deadline) {
         metric_level(level), std::chrono::duration<double>(Clock::now() - started).count());
   }
   return reply;
+}
+
+void Node::read_barrier_async(Consistency level, Deadline deadline, ReadBarrierDone done) {
+  NodeShared* shared = shared_.get();
+  const auto started = Clock::now();
+  // Runs on whichever thread answers (see node.h): adds the leader hint and
+  // records the metric, both lock-free.
+  auto finish = [shared, level, started, done = std::move(done)](ReadBarrierReply reply) {
+    if (!reply.status.ok()) {
+      reply.status = with_leader_hint(reply.status, *std::atomic_load(&shared->status));
+    }
+    if (shared->health.metrics != nullptr) {
+      shared->health.metrics->observe_read(
+          metric_level(level), std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    done(std::move(reply));
+  };
+  if (level == Consistency::kStale) {
+    // Answered at once on this thread: no deadline entry needed.
+    submit_read_barrier(*shared, level, deadline, std::move(finish));
+    return;
+  }
+  auto pending = std::make_shared<PendingAnswer<ReadBarrierReply>>(
+      std::move(finish), [shared, level] { return read_deadline_reply(*shared, level); },
+      deadlines_.get());
+  if (!deadlines_->schedule(pending, deadline)) {
+    pending->deliver(read_deadline_reply(*shared, level));  // shut down
+    return;
+  }
+  submit_read_barrier(*shared, level, deadline,
+                      [pending](ReadBarrierReply reply) { pending->deliver(std::move(reply)); });
 }
 
 namespace {
@@ -572,6 +672,9 @@ bool Node::shutdown(Deadline deadline) {
     }
   }
   shared_->registry.fail_all(stopping);
+  // Asynchronous requests still inside a loop (pending read indexes,
+  // forwarded writes) are answered now rather than at their deadline.
+  deadlines_->expire_all();
   // 5. Storage closes when the Raft loop object goes (if its thread stopped).
   raft_loop_.reset();
   apply_loop_.reset();

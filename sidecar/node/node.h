@@ -10,10 +10,14 @@
 //     publishes once per batch, completes proposals by (index, term) and reads
 //     by applied index, takes state-machine snapshots.
 //   * request handler threads (gRPC's): call the methods below. They enqueue a
-//     request and wait for its answer on a per-request completion, always with
-//     a deadline; they never take a lock that a loop holds while calling into
-//     another component, and status() is one std::atomic_load of a published
-//     immutable NodeStatus (it never waits on a loop).
+//     request and either wait for its answer on a per-request completion,
+//     always with a deadline, or (the *_async forms) return at once and get
+//     the answer through a callback; they never take a lock that a loop
+//     holds while calling into another component, and status() is one
+//     std::atomic_load of a published immutable NodeStatus (it never waits
+//     on a loop).
+//   * "deadline-timer" (DeadlineTimer): answers asynchronous requests whose
+//     deadline passed before a loop answered them.
 //   * "leader-duty" (only with NodeOptions::leader_command): while leading,
 //     proposes the periodic command it returns (broker fencing).
 //
@@ -107,7 +111,8 @@ struct NodeOptions {
   // published state. 0 or an empty function: never.
   int fence_interval_ms = 1000;
   std::function<std::string(std::int64_t now_ms)> leader_command;
-  // Seed for the core's randomized election timeout (0: derive from id).
+  // Seed for the core's randomized election timeout (0: a random seed on
+  // every start; set it only for reproducible tests).
   std::uint64_t seed = 0;
 };
 
@@ -198,6 +203,7 @@ struct NodeHealth {
 
 class RaftLoop;
 class ApplyLoop;
+class DeadlineTimer;
 struct NodeShared;
 
 class Node {
@@ -228,6 +234,27 @@ class Node {
   //         flight, and applied >= commit; else UNAVAILABLE with leader hint;
   //  stale: immediately, with the current applied revision.
   ReadBarrierReply read_barrier(Consistency level, Deadline deadline);
+
+  // ASYNCHRONOUS FORMS: the same contracts as propose() and read_barrier(),
+  // but no thread waits: `done` runs exactly once with the answer, at the
+  // latest shortly after `deadline` (then DEADLINE_EXCEEDED), or at once
+  // with UNAVAILABLE after shutdown().
+  //
+  // Which thread runs `done`: the caller's own thread (refused at once:
+  // oversized, inbox full, stale reads, lease reads already applied),
+  // "apply-loop" (the proposal was applied, or the read's index was reached),
+  // "raft-loop" (refused there: not leader, overloaded, deadline passed in the
+  // queue; linearizable reads whose index was already applied, or failed),
+  // a transport thread (a follower's forwarded write came back),
+  // "deadline-timer" (the deadline won), or the thread calling shutdown().
+  // So `done` must be cheap, must not block, and must not take a lock that
+  // any thread holds while it calls into this Node (that cycle was the
+  // original freeze). It may call back into the Node (e.g. propose_async
+  // after a read barrier).
+  using ProposeDone = std::function<void(ProposeReply)>;
+  using ReadBarrierDone = std::function<void(ReadBarrierReply)>;
+  void propose_async(std::string command, Deadline deadline, ProposeDone done);
+  void read_barrier_async(Consistency level, Deadline deadline, ReadBarrierDone done);
 
   // The latest published status (one atomic pointer load; never waits on a
   // loop). Never null.
@@ -267,6 +294,9 @@ class Node {
   class Handler;
   std::unique_ptr<Handler> handler_;
   bool stopped_ = false;
+  // Answers asynchronous requests whose deadline passed (its own thread).
+  // Declared last: destroyed first, while shared_ still exists.
+  std::unique_ptr<DeadlineTimer> deadlines_;
 };
 
 }  // namespace raftmeta::node

@@ -75,7 +75,25 @@ grpc::Status not_found(const std::string& what) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND, what);
 }
 
+grpc::Status too_many_requests() {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "too many requests in progress on this member; retry later");
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* MetadataService::finish(grpc::ServerUnaryReactor* reactor,
+                                                  grpc::Status status) {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+bool MetadataService::admit() {
+  if (in_flight_.fetch_add(1, std::memory_order_relaxed) < max_in_flight_) return true;
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
 
 grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
                                                  const v1::RequestHeader& header,
@@ -111,39 +129,58 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
   if (!command.SerializeToString(&bytes)) {
     return finish_now(c, {grpc::StatusCode::INTERNAL, "cannot encode the command"});
   }
+  if (!admit()) return finish_now(c, too_many_requests());
+  grpc::ServerUnaryReactor* reactor = c->DefaultReactor();
   const Deadline deadline = call_deadline(*c, ctx_.max_call_time);
-  return run_on_executor(
-      ctx_, c,
-      [this, c, response, deadline, state_dependent_refusal, command = std::move(command),
-       bytes = std::move(bytes)]() mutable {
-        if (state_dependent_refusal) {
-          const ReadBarrierReply barrier =
-              ctx_.node->read_barrier(Consistency::kLinearizable, deadline);
-          const std::shared_ptr<const state::State> confirmed = ctx_.current_state();
-          if (barrier.status.ok() && confirmed) {
-            const state::CommandStatus again = state::validate(command, *confirmed);
-            if (!again.ok()) return grpc::Status(to_grpc_code(again.code), again.message);
+  if (!state_dependent_refusal) {
+    propose(c, reactor, response, std::move(bytes), deadline);
+    return reactor;
+  }
+  // Runs on the thread that completes the barrier (node.h): a validation
+  // against the published State, then either the answer or a proposal.
+  ctx_.node->read_barrier_async(
+      Consistency::kLinearizable, deadline,
+      [this, c, reactor, response, deadline, command = std::move(command),
+       bytes = std::move(bytes)](ReadBarrierReply barrier) mutable {
+        const std::shared_ptr<const state::State> confirmed = ctx_.current_state();
+        if (barrier.status.ok() && confirmed) {
+          const state::CommandStatus again = state::validate(command, *confirmed);
+          if (!again.ok()) {
+            finish(reactor, grpc::Status(to_grpc_code(again.code), again.message));
+            return;
           }
-          // The barrier failed or the command became valid: propose it and
-          // let apply decide, deterministically on every member.
         }
-        const ProposeReply reply = ctx_.node->propose(std::move(bytes), deadline);
-        if (!reply.status.ok()) return to_grpc_status(reply.status, c);
-        return answer_with(reply.outcome, response, reply.index);
+        // The barrier failed or the command became valid: propose it and
+        // let apply decide, deterministically on every member.
+        propose(c, reactor, response, std::move(bytes), deadline);
+      });
+  return reactor;
+}
+
+void MetadataService::propose(grpc::CallbackServerContext* c, grpc::ServerUnaryReactor* reactor,
+                              Message* response, std::string bytes, Deadline deadline) {
+  // The answer is made and the call finished on the thread that completes the
+  // proposal (normally "apply-loop"; see Node::propose_async): a parse of the
+  // recorded answer and Finish, no lock of ours.
+  ctx_.node->propose_async(
+      std::move(bytes), deadline, [this, c, reactor, response](ProposeReply reply) {
+        grpc::Status status = reply.status.ok() ? answer_with(reply.outcome, response, reply.index)
+                                                : to_grpc_status(reply.status, c);
+        finish(reactor, std::move(status));
       });
 }
 
 grpc::ServerUnaryReactor* MetadataService::read(grpc::CallbackServerContext* c,
                                                 const v1::ReadOptions& options, Message* response,
-                                                Serve serve) {
+                                                ServeOn where, Serve serve) {
   if (grpc::Status s = check_cluster_id(options.cluster_id(), ctx_.cluster_id); !s.ok()) {
     return finish_now(c, s);
   }
   const Consistency level = consistency_of(options.consistency());
-  const Deadline deadline = call_deadline(*c, ctx_.max_call_time);
-  auto work = [this, c, response, level, deadline, serve = std::move(serve)] {
-    const auto started = Clock::now();
-    const ReadBarrierReply barrier = ctx_.node->read_barrier(level, deadline);
+  const auto started = Clock::now();
+  // Serves the read once the barrier answered.
+  auto answer = [this, c, response, level, started,
+                 serve = std::move(serve)](const ReadBarrierReply& barrier) {
     if (!barrier.status.ok()) return to_grpc_status(barrier.status, c);
     // The apply loop publishes the State before it publishes the applied
     // index the barrier waited for, so this State holds every command up to
@@ -164,10 +201,32 @@ grpc::ServerUnaryReactor* MetadataService::read(grpc::CallbackServerContext* c,
     return status;
   };
   if (level == Consistency::kStale) {
-    // Never waits: answered on the gRPC thread.
-    return finish_now(c, work());
+    // Never waits: Node answers a stale barrier at once, on this thread.
+    grpc::Status status;
+    ctx_.node->read_barrier_async(level, Clock::now() + ctx_.max_call_time,
+                                  [&](ReadBarrierReply barrier) { status = answer(barrier); });
+    return finish_now(c, std::move(status));
   }
-  return run_on_executor(ctx_, c, std::move(work));
+  if (!admit()) return finish_now(c, too_many_requests());
+  grpc::ServerUnaryReactor* reactor = c->DefaultReactor();
+  const Deadline deadline = call_deadline(*c, ctx_.max_call_time);
+  ctx_.node->read_barrier_async(
+      level, deadline,
+      [this, reactor, where, answer = std::move(answer)](ReadBarrierReply barrier) mutable {
+        if (where == ServeOn::kCompletingThread || !barrier.status.ok()) {
+          // A point read: a lookup and a small copy, cheap enough for the
+          // thread that completed the barrier (node.h).
+          finish(reactor, answer(barrier));
+          return;
+        }
+        // A list may copy much of the State: not on a loop thread.
+        const bool queued =
+            ctx_.executor->submit([this, reactor, barrier, answer = std::move(answer)]() mutable {
+              finish(reactor, answer(barrier));
+            });
+        if (!queued) finish(reactor, too_many_requests());
+      });
+  return reactor;
 }
 
 // ------------------------------------------------------------------ topics
@@ -184,7 +243,7 @@ grpc::ServerUnaryReactor* MetadataService::CreateTopic(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* MetadataService::GetTopic(grpc::CallbackServerContext* c,
                                                     const v1::GetTopicRequest* req,
                                                     v1::GetTopicResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kCompletingThread, [req, resp](const state::State& s) {
     auto topic = s.find_topic(req->name());
     if (!topic) return not_found("topic '" + req->name() + "' does not exist");
     *resp->mutable_topic() = *topic;
@@ -195,7 +254,7 @@ grpc::ServerUnaryReactor* MetadataService::GetTopic(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* MetadataService::ListTopics(grpc::CallbackServerContext* c,
                                                       const v1::ListTopicsRequest* req,
                                                       v1::ListTopicsResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kExecutor, [req, resp](const state::State& s) {
     bool more = false;
     for (const auto& topic :
          s.list_topics(req->prefix(), req->start_after(), req->limit(), &more)) {
@@ -229,7 +288,7 @@ grpc::ServerUnaryReactor* MetadataService::DeleteTopic(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* MetadataService::GetPartition(grpc::CallbackServerContext* c,
                                                         const v1::GetPartitionRequest* req,
                                                         v1::GetPartitionResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kCompletingThread, [req, resp](const state::State& s) {
     std::shared_ptr<const v1::Topic> owner;
     const v1::Partition* p = s.find_partition(req->topic(), req->partition(), &owner);
     if (p == nullptr) {
@@ -282,7 +341,7 @@ grpc::ServerUnaryReactor* MetadataService::UnregisterBroker(grpc::CallbackServer
 grpc::ServerUnaryReactor* MetadataService::GetBroker(grpc::CallbackServerContext* c,
                                                      const v1::GetBrokerRequest* req,
                                                      v1::GetBrokerResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kCompletingThread, [req, resp](const state::State& s) {
     auto broker = s.find_broker(req->broker_id());
     if (!broker)
       return not_found("broker " + std::to_string(req->broker_id()) + " is not registered");
@@ -294,7 +353,7 @@ grpc::ServerUnaryReactor* MetadataService::GetBroker(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* MetadataService::ListBrokers(grpc::CallbackServerContext* c,
                                                        const v1::ListBrokersRequest* req,
                                                        v1::ListBrokersResponse* resp) {
-  return read(c, req->read(), resp, [resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kExecutor, [resp](const state::State& s) {
     for (const auto& broker : s.list_brokers()) *resp->add_brokers() = *broker;
     return grpc::Status::OK;
   });
@@ -332,7 +391,7 @@ grpc::ServerUnaryReactor* MetadataService::DeleteGroup(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* MetadataService::GetGroup(grpc::CallbackServerContext* c,
                                                     const v1::GetGroupRequest* req,
                                                     v1::GetGroupResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kCompletingThread, [req, resp](const state::State& s) {
     auto group = s.find_group(req->group_id());
     if (!group) return not_found("group '" + req->group_id() + "' does not exist");
     *resp->mutable_group() = *group;
@@ -343,7 +402,7 @@ grpc::ServerUnaryReactor* MetadataService::GetGroup(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* MetadataService::ListGroups(grpc::CallbackServerContext* c,
                                                       const v1::ListGroupsRequest* req,
                                                       v1::ListGroupsResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kExecutor, [req, resp](const state::State& s) {
     for (const auto& group : s.list_groups(req->prefix())) *resp->add_groups() = *group;
     return grpc::Status::OK;
   });
@@ -363,7 +422,7 @@ grpc::ServerUnaryReactor* MetadataService::CommitOffsets(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* MetadataService::FetchOffsets(grpc::CallbackServerContext* c,
                                                         const v1::FetchOffsetsRequest* req,
                                                         v1::FetchOffsetsResponse* resp) {
-  return read(c, req->read(), resp, [req, resp](const state::State& s) {
+  return read(c, req->read(), resp, ServeOn::kCompletingThread, [req, resp](const state::State& s) {
     const std::vector<v1::TopicPartition> partitions(req->partitions().begin(),
                                                      req->partitions().end());
     std::vector<v1::CommittedOffset> offsets;

@@ -44,9 +44,13 @@ constexpr int kExitUsage = 2;
 // replayed (only with --enable-failpoints; set it through RAFTMETA_FAILPOINTS).
 constexpr std::string_view kFailpointStartupReplay = "startup-replay";
 
-// Workers that wait on the node for clients, and calls that may queue.
-constexpr std::size_t kRequestWorkers = 64;
-constexpr std::size_t kRequestQueue = 4096;
+// Workers for the calls that still block: Admin operations and serving
+// list reads after their barrier (Metadata writes and point reads wait on
+// nobody: see metadata_service.h), and calls that may queue for them.
+constexpr std::size_t kRequestWorkers = 8;
+constexpr std::size_t kRequestQueue = 1024;
+// Metadata writes and non-stale reads waiting on the node at once.
+constexpr std::size_t kMaxMetadataInFlight = 4096;
 // Longest a client call waits on the node when the client set no deadline.
 constexpr std::chrono::milliseconds kMaxCallTime{10000};
 
@@ -215,7 +219,7 @@ int run_node(int argc, char** argv) {
   context.max_call_time = kMaxCallTime;
   WatchHub watch_hub(context.current_state, f.cluster_id);
   watch_hub.start();
-  MetadataService metadata_service(context, &watch_hub);
+  MetadataService metadata_service(context, &watch_hub, kMaxMetadataInFlight);
   AdminService admin_service(context);
   ClientServer client_server({f.listen_client, f.max_request_bytes},
                              {&metadata_service, &admin_service});
