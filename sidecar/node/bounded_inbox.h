@@ -37,13 +37,21 @@ class BoundedInbox {
   template <typename TimePoint>
   void drain_until(std::vector<T>* out, TimePoint until) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_until(lock, until, [&] { return closed_ || !items_.empty(); });
+    cv_.wait_until(lock, until, [&] { return closed_ || kicked_ || !items_.empty(); });
+    kicked_ = false;
     for (auto& item : items_) out->push_back(std::move(item));
     items_.clear();
   }
 
-  // Wakes the consumer without an item.
-  void wake() { cv_.notify_all(); }
+  // Wakes the consumer without an item. A wake that comes while the consumer
+  // is not waiting is remembered: its next drain_until() returns at once.
+  void wake() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      kicked_ = true;
+    }
+    cv_.notify_all();
+  }
 
   // Refuses further pushes and returns what was still queued.
   std::vector<T> close() {
@@ -69,6 +77,7 @@ class BoundedInbox {
   std::condition_variable cv_;
   std::deque<T> items_;
   bool closed_ = false;
+  bool kicked_ = false;  // wake() since the last drain_until()
 };
 
 }  // namespace raftmeta::node

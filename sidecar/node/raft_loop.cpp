@@ -23,6 +23,10 @@ constexpr std::int64_t kBacklogPollNs = 2'000'000;
 constexpr int kMaxReadiesPerTurn = 8;
 // Heartbeat rounds remembered for the lease.
 constexpr std::size_t kMaxRounds = 64;
+// Writes submitted and not yet durable beyond which the loop stops taking
+// Readies (it keeps turning). Far above what a working disk leaves in flight:
+// the writer merges whatever is queued into one transaction.
+constexpr std::size_t kMaxWritesInFlight = 4096;
 
 std::int64_t ms_to_ns(std::int64_t ms) { return ms * 1'000'000; }
 
@@ -37,7 +41,10 @@ RaftLoop::RaftLoop(std::shared_ptr<NodeShared> shared, std::unique_ptr<storage::
                    std::unique_ptr<raft::MemoryStorage> cache, std::unique_ptr<raft::RawNode> raw,
                    std::map<raft::NodeId, std::string> peers, raft::Index applied_at_start)
     : shared_(std::move(shared)),
-      store_(std::move(store)),
+      writer_(std::make_unique<StorageWriter>(
+          std::move(store), shared_->health.metrics,
+          // Runs on the storage-writer thread: only wakes the Raft loop.
+          [shared = shared_] { shared->inbox.wake(); })),
       cache_(std::move(cache)),
       raw_(std::move(raw)),
       handed_over_(applied_at_start),
@@ -51,6 +58,7 @@ RaftLoop::~RaftLoop() {
 }
 
 void RaftLoop::start() {
+  writer_->start();
   auto self = shared_from_this();
   thread_ = std::thread([self] {
     pthread_setname_np(pthread_self(), "raft-loop");
@@ -64,7 +72,9 @@ bool RaftLoop::stop(Deadline deadline) {
   shared_->inbox.wake();
   if (finished_.wait_until(deadline)) {
     if (thread_.joinable()) thread_.join();
-    return true;
+    // What was submitted is written (it was accepted by the core); then the
+    // store is closed.
+    return writer_->stop(deadline);
   }
   spdlog::error("Raft loop did not stop by the shutdown deadline; leaving it behind");
   if (thread_.joinable()) thread_.detach();
@@ -97,7 +107,7 @@ void RaftLoop::turn() {
   }
 
   std::int64_t wait_until = next_tick_ns_;
-  if (raw_->has_ready()) wait_until = 0;
+  if (raw_->has_ready() && writer_->in_flight() < kMaxWritesInFlight) wait_until = 0;
   if (!committed_backlog_.empty()) wait_until = std::min(wait_until, turn_start + kBacklogPollNs);
   std::vector<LoopItem> items;
   shared_->inbox.drain_until(&items, at_ns(wait_until));
@@ -109,24 +119,28 @@ void RaftLoop::turn() {
     raw_->on_applied(applied);
     reported_applied_ = applied;
   }
+  complete_writes();
+  if (fatal_) return;
   for (auto& item : items) handle(item);
   start_read_index();
 
   const std::int64_t now = health::monotonic_ns();
   if (now >= next_tick_ns_) {
     raw_->tick();
-    // One tick per interval even after a long turn: a stalled loop must not
-    // start an election the moment it resumes.
-    next_tick_ns_ = now + ms_to_ns(shared_->options.heartbeat_ms);
+    // Ticks keep to their schedule (no drift from turn lengths); after a long
+    // turn there is one tick, never a burst: a stalled loop must not start an
+    // election the moment it resumes.
+    const std::int64_t interval = ms_to_ns(shared_->options.heartbeat_ms);
+    next_tick_ns_ += interval;
+    if (next_tick_ns_ <= now) next_tick_ns_ = now + interval;
   }
   raft::Status status = raw_->status();
   check_step_aside(status);
   update_lease(status);
-  for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready(); ++i) {
-    if (!handle_ready()) {
-      fatal_ = true;
-      return;
-    }
+  for (int i = 0;
+       i < kMaxReadiesPerTurn && raw_->has_ready() && writer_->in_flight() < kMaxWritesInFlight;
+       ++i) {
+    handle_ready();
   }
   hand_over_committed();
 
@@ -249,9 +263,10 @@ void RaftLoop::handle_propose(ProposeItem& item) {
     return;
   }
   if (stepping_aside_) {
-    refuse(unavailable("the leader is handing over leadership (its apply loop is stalled)",
-                       raft::kNoNode),
-           health::ProposalResult::kDropped);
+    refuse(
+        unavailable("the leader is handing over leadership (its apply loop or storage is stalled)",
+                    raft::kNoNode),
+        health::ProposalResult::kDropped);
     return;
   }
   const raft::Index commit = shared_->commit.load(std::memory_order_relaxed);
@@ -394,32 +409,100 @@ void RaftLoop::handle_admin(AdminItem& item) {
 }
 
 void RaftLoop::handle_snapshot_taken(SnapshotTakenItem& item) {
-  const raft::Snapshot& snapshot = item.snapshot;
-  auto reply = [&](int code, std::string message, std::string detail) {
-    if (!item.done) return;
-    AdminReply r;
-    r.status.code = code;
-    r.status.message = std::move(message);
-    r.detail = std::move(detail);
-    item.done(std::move(r));
-  };
+  const raft::Index index = item.snapshot.meta.index;
+  const raft::Index newest = std::max(cache_->snapshot().meta.index, local_snapshot_submitted_);
+  if (index <= newest) {
+    if (item.done) {
+      AdminReply reply;
+      reply.detail = "snapshot at index " + std::to_string(newest);
+      item.done(std::move(reply));
+    }
+    return;
+  }
+  local_snapshot_submitted_ = index;
+  WriteTask task;
+  task.kind = WriteTask::Kind::kLocalSnapshot;
+  task.snapshot = std::make_shared<const raft::Snapshot>(std::move(item.snapshot));
+  InFlightWrite write;
+  write.local_snapshot = true;
+  write.snapshot = task.snapshot;
+  write.done = std::move(item.done);
+  write.seq = writer_->submit(std::move(task));
+  in_flight_.push_back(std::move(write));
+}
+
+void RaftLoop::finish_local_snapshot(const raft::Snapshot& snapshot, const AdminCallback& done) {
   const raft::Index index = snapshot.meta.index;
-  if (index <= cache_->snapshot().meta.index) {
-    reply(kOk, {}, "snapshot at index " + std::to_string(cache_->snapshot().meta.index));
-    return;
+  if (index > cache_->snapshot().meta.index) {
+    cache_->create_snapshot(index, snapshot.meta.conf, snapshot.data);
+    const std::uint64_t margin = shared_->options.compaction_margin;
+    if (index > margin && index - margin >= cache_->first_index()) cache_->compact(index - margin);
   }
-  storage::Status status = store_->save_local_snapshot(snapshot);
-  if (!status) {
-    spdlog::error("storing the snapshot at index {} failed: {}", index, status.to_string());
-    reply(kInternal, "storing the snapshot failed: " + status.to_string(), {});
-    return;
+  if (done) {
+    AdminReply reply;
+    reply.detail = "snapshot at index " + std::to_string(cache_->snapshot().meta.index);
+    done(std::move(reply));
   }
-  cache_->create_snapshot(index, snapshot.meta.conf, snapshot.data);
-  const std::uint64_t margin = shared_->options.compaction_margin;
-  if (index > margin && index - margin >= cache_->first_index()) cache_->compact(index - margin);
-  status = store_->compact(index);
-  if (!status) spdlog::warn("log compaction to {} failed: {}", index, status.to_string());
-  reply(kOk, {}, "snapshot at index " + std::to_string(index));
+}
+
+void RaftLoop::complete_writes() {
+  std::vector<WriteCompletion> completed;
+  writer_->take_completed(&completed);
+  for (const WriteCompletion& c : completed) {
+    InFlightWrite write = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    if (write.seq != c.seq) {
+      spdlog::critical("the storage writer finished write {} while write {} was expected", c.seq,
+                       write.seq);
+      fatal_ = true;
+      return;
+    }
+    if (write.local_snapshot) {
+      if (!c.status) {
+        spdlog::error("storing the snapshot at index {} failed: {}", write.snapshot->meta.index,
+                      c.status.to_string());
+        if (write.done) {
+          AdminReply reply;
+          reply.status.code = kInternal;
+          reply.status.message = "storing the snapshot failed: " + c.status.to_string();
+          write.done(std::move(reply));
+        }
+        continue;
+      }
+      finish_local_snapshot(*write.snapshot, write.done);
+      continue;
+    }
+    if (!c.status) {
+      spdlog::critical("writing the Raft log failed: {}; the Raft loop stops",
+                       c.status.to_string());
+      fatal_ = true;
+      return;
+    }
+    if (write.snapshot) cache_->apply_snapshot(*write.snapshot);
+    if (write.entries) cache_->append(*write.entries);
+    if (write.hard_state) cache_->set_hard_state(*write.hard_state);
+    if (write.entries) {
+      raw_->on_persisted(write.entries->back().index, write.entries->back().term);
+    } else if (write.snapshot) {
+      raw_->on_persisted(write.snapshot->meta.index, write.snapshot->meta.term);
+    }
+    send(write.persisted_messages);
+    if (write.snapshot) restore_from(*write.snapshot);
+  }
+}
+
+void RaftLoop::restore_from(const raft::Snapshot& snapshot) {
+  NodeSnapshotData data;
+  std::string error;
+  if (decode_node_snapshot(snapshot.data, &data, &error)) {
+    for (const auto& [id, address] : data.peer_addresses) learn_peer(id, address);
+  }
+  // Everything not yet handed over is older than the snapshot (the core hands
+  // out no committed entry while a snapshot is not yet durable).
+  committed_backlog_.clear();
+  handed_over_ = std::max(handed_over_, snapshot.meta.index);
+  shared_->apply_queue.try_push(RestoreItem{snapshot});
+  shared_->health.progress->apply_queued_index.store(handed_over_, std::memory_order_relaxed);
 }
 
 void RaftLoop::start_read_index() {
@@ -430,7 +513,7 @@ void RaftLoop::start_read_index() {
   reads_this_turn_.clear();
 }
 
-bool RaftLoop::handle_ready() {
+void RaftLoop::handle_ready() {
   auto* metrics = shared_->health.metrics;
   raft::Ready rd = raw_->ready();
   raw_->accept(rd);
@@ -451,52 +534,30 @@ bool RaftLoop::handle_ready() {
     soft_ = *rd.soft_state;
   }
 
+  // Appends and heartbeats may leave before our own copy is durable.
   send(rd.messages);
 
-  if (rd.snapshot || !rd.entries.empty() || rd.hard_state) {
-    const std::int64_t start = health::monotonic_ns();
-    storage::Status status;
-    if (!rd.snapshot && rd.entries.empty() && !rd.must_sync) {
-      status = store_->save_commit(rd.hard_state->commit);
-    } else {
-      storage::WriteBatch batch;
-      batch.snapshot = rd.snapshot;
-      batch.entries = rd.entries;
-      batch.hard_state = rd.hard_state;
-      status = store_->save(batch);
+  // Everything that must wait for the disk goes through the writer, in order.
+  // A Ready with only persisted_messages still queues an (empty) task: they
+  // may promise entries an earlier task is still writing.
+  if (rd.snapshot || !rd.entries.empty() || rd.hard_state || !rd.persisted_messages.empty()) {
+    WriteTask task;
+    InFlightWrite write;
+    if (rd.snapshot) {
+      task.snapshot = std::make_shared<const raft::Snapshot>(std::move(*rd.snapshot));
     }
-    if (metrics != nullptr) {
-      metrics->storage_write_seconds.observe(static_cast<double>(health::monotonic_ns() - start) /
-                                             1e9);
-    }
-    if (!status) {
-      spdlog::critical("writing the Raft log failed: {}; the Raft loop stops", status.to_string());
-      return false;
-    }
-    if (rd.snapshot) cache_->apply_snapshot(*rd.snapshot);
-    if (!rd.entries.empty()) cache_->append(rd.entries);
-    if (rd.hard_state) cache_->set_hard_state(*rd.hard_state);
     if (!rd.entries.empty()) {
-      raw_->on_persisted(rd.entries.back().index, rd.entries.back().term);
-    } else if (rd.snapshot) {
-      raw_->on_persisted(rd.snapshot->meta.index, rd.snapshot->meta.term);
+      task.entries = std::make_shared<const std::vector<raft::Entry>>(std::move(rd.entries));
     }
+    task.hard_state = rd.hard_state;
+    task.must_sync = rd.must_sync;
+    write.snapshot = task.snapshot;
+    write.entries = task.entries;
+    write.hard_state = rd.hard_state;
+    write.persisted_messages = std::move(rd.persisted_messages);
+    write.seq = writer_->submit(std::move(task));
+    in_flight_.push_back(std::move(write));
   }
-
-  if (rd.snapshot) {
-    NodeSnapshotData data;
-    std::string error;
-    if (decode_node_snapshot(rd.snapshot->data, &data, &error)) {
-      for (const auto& [id, address] : data.peer_addresses) learn_peer(id, address);
-    }
-    // Everything not yet handed over is older than the snapshot.
-    committed_backlog_.clear();
-    handed_over_ = std::max(handed_over_, rd.snapshot->meta.index);
-    shared_->apply_queue.try_push(RestoreItem{*rd.snapshot});
-    shared_->health.progress->apply_queued_index.store(handed_over_, std::memory_order_relaxed);
-  }
-
-  send(rd.persisted_messages);
 
   for (raft::Entry& entry : rd.committed_entries) {
     if (entry.index <= handed_over_ && committed_backlog_.empty()) continue;
@@ -532,7 +593,6 @@ bool RaftLoop::handle_ready() {
     }
     pending_reads_.erase(it);
   }
-  return true;
 }
 
 void RaftLoop::send(std::vector<raft::Message>& messages) {
@@ -605,19 +665,28 @@ void RaftLoop::check_step_aside(const raft::Status& status) {
     return;
   }
   const auto* progress = shared_->health.progress;
+  const NodeOptions& o = shared_->options;
   const std::int64_t now = health::monotonic_ns();
   const bool waiting = progress->apply_queued_index.load(std::memory_order_relaxed) >
                        progress->applied_index.load(std::memory_order_relaxed);
-  const std::int64_t since = progress->apply_progress_ns.load(std::memory_order_relaxed);
+  const std::int64_t apply_since = progress->apply_progress_ns.load(std::memory_order_relaxed);
   const bool apply_stalled =
-      waiting && since != 0 && now - since > ms_to_ns(shared_->options.apply_stall_ms);
-  if (!apply_stalled) {
+      waiting && apply_since != 0 && now - apply_since > ms_to_ns(o.apply_stall_ms);
+  const std::int64_t write_since =
+      progress->storage_write_started_ns.load(std::memory_order_acquire);
+  const bool storage_stalled = write_since != 0 && now - write_since > ms_to_ns(o.storage_stall_ms);
+  if (!apply_stalled && !storage_stalled) {
     stepping_aside_ = false;
     return;
   }
   if (!stepping_aside_ || stepped_aside_term_ != status.term) {
-    spdlog::warn("the apply loop has not advanced for {} ms; leader {} transfers leadership",
-                 (now - since) / 1'000'000, shared_->options.id);
+    if (storage_stalled) {
+      spdlog::warn("a storage write has been in progress for {} ms; leader {} transfers leadership",
+                   (now - write_since) / 1'000'000, o.id);
+    } else {
+      spdlog::warn("the apply loop has not advanced for {} ms; leader {} transfers leadership",
+                   (now - apply_since) / 1'000'000, o.id);
+    }
   }
   stepping_aside_ = true;
   stepped_aside_term_ = status.term;

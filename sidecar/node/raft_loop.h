@@ -1,25 +1,29 @@
-// RaftLoop: the "raft-loop" thread, the only thread that touches RawNode, its
-// MemoryStorage cache and (for writes) the LogStore.
+// RaftLoop: the "raft-loop" thread, the only thread that touches RawNode and
+// its MemoryStorage cache (the core's view of what is durable).
 //
 // Each turn: stamp progress (and evaluate the raft-loop failpoint); drain the
 // inbox (peer batches, proposals, read requests, admin ops, snapshots the
-// apply thread took), waiting at most until the next tick; tick; report the
-// applied index; take each Ready and persist its snapshot/entries/hard state
-// in ONE LogStore transaction (group commit of everything the turn gathered),
-// send messages, hand committed entries to the apply queue (bounded by
-// apply_queue_entries: the rest is kept for later turns, never dropped, and
-// the loop keeps turning), register read states; publish the lease bound and
-// a NodeStatus.
+// apply thread took), waiting at most until the next tick; take the writes
+// the storage writer finished (record them in the cache, report them to the
+// core with on_persisted, send the messages that waited for them); tick;
+// report the applied index; take each Ready, accept it and submit its
+// snapshot/entries/hard state to the StorageWriter ("storage-writer" thread,
+// which writes everything queued in one transaction), send its messages, hand
+// committed entries to the apply queue (bounded by apply_queue_entries: the
+// rest is kept for later turns, never dropped, and the loop keeps turning),
+// register read states; publish the lease bound and a NodeStatus.
 //
-// It never applies entries and never waits on another thread: the only
-// waits are the inbox's (bounded by the next tick) and the LogStore write.
-// A leader whose apply loop is stalled transfers leadership to a caught-up
-// follower and stops serving lease reads.
+// It never applies entries, never writes the disk and never waits on another
+// thread: the only wait is the inbox's (bounded by the next tick, cut short by
+// a finished write). A leader whose apply loop or storage is stalled transfers
+// leadership to a caught-up follower and stops serving lease reads; its Raft
+// loop keeps turning to do so.
 #pragma once
 
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,6 +31,7 @@
 
 #include "sidecar/node/completion.h"
 #include "sidecar/node/node_shared.h"
+#include "sidecar/node/storage_writer.h"
 #include "sidecar/raft/log_storage.h"
 #include "sidecar/raft/raw_node.h"
 #include "sidecar/storage/log_store.h"
@@ -56,7 +61,10 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
   void handle_admin(AdminItem& item);
   void handle_snapshot_taken(SnapshotTakenItem& item);
   void start_read_index();
-  bool handle_ready();
+  void handle_ready();
+  void complete_writes();
+  void finish_local_snapshot(const raft::Snapshot& snapshot, const AdminCallback& done);
+  void restore_from(const raft::Snapshot& snapshot);
   void send(std::vector<raft::Message>& messages);
   void hand_over_committed();
   void learn_peer(raft::NodeId id, const std::string& address);
@@ -71,7 +79,20 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
 
   std::shared_ptr<NodeShared> shared_;
   // Everything below is owned by the raft-loop thread.
-  std::unique_ptr<storage::LogStore> store_;
+  std::unique_ptr<StorageWriter> writer_;  // owns the LogStore
+  // Submitted writes in submission order, with what happens once each is
+  // durable.
+  struct InFlightWrite {
+    std::uint64_t seq = 0;
+    std::shared_ptr<const raft::Snapshot> snapshot;  // received, or local
+    std::shared_ptr<const std::vector<raft::Entry>> entries;
+    std::optional<raft::HardState> hard_state;
+    std::vector<raft::Message> persisted_messages;
+    bool local_snapshot = false;
+    AdminCallback done;  // local snapshot only; may be empty
+  };
+  std::deque<InFlightWrite> in_flight_;
+  raft::Index local_snapshot_submitted_ = 0;
   std::unique_ptr<raft::MemoryStorage> cache_;
   std::unique_ptr<raft::RawNode> raw_;
   std::map<raft::NodeId, std::string> peers_;             // peer addresses
