@@ -3,7 +3,10 @@
 // passed, prints each round's totals and the sum, and exits non-zero on the
 // first round that fails. scripts/soak.sh drives it.
 //
-//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient]
+//   raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient] [--netns]
+//
+// --netns: members run in network namespaces and real partitions
+// (FaultKind::kNetPartition) join the mix; needs root or CAP_NET_ADMIN.
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   milliseconds duration{30 * 60 * 1000};
   milliseconds round{120000};
   bool strict = true;  // judge write rejections (CheckOptions::judge_write_rejections)
+  bool netns = false;  // real partitions in network namespaces too
   std::uint64_t seed = static_cast<std::uint64_t>(std::time(nullptr));
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -51,6 +55,8 @@ int main(int argc, char** argv) {
       ++i;
     } else if (arg == "--strict") {
       strict = true;  // the default; kept so older command lines still work
+    } else if (arg == "--netns") {
+      netns = true;
     } else if (arg == "--lenient") {
       strict = false;
     } else if (arg == "--seed" && !value.empty()) {
@@ -58,7 +64,8 @@ int main(int argc, char** argv) {
       ++i;
     } else {
       std::cerr
-          << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient]\n";
+          << "usage: raftmeta-chaos-soak --duration 30m [--round 120s] [--seed N] [--lenient] "
+             "[--netns]\n";
       return 2;
     }
   }
@@ -72,6 +79,10 @@ int main(int argc, char** argv) {
     ChaosRunOptions o;
     o.name = "soak" + std::to_string(rounds);
     o.faults = {FaultKind::kKill, FaultKind::kStop, FaultKind::kFailpoint, FaultKind::kPartition};
+    if (netns) {
+      o.netns = true;
+      o.faults.push_back(FaultKind::kNetPartition);
+    }
     o.duration = round;
     o.seed = seed + rounds;
     o.port_base_hint = 26000 + static_cast<int>(rounds % 10) * 100;
@@ -81,6 +92,10 @@ int main(int argc, char** argv) {
     o.nemesis.max_gap = milliseconds(5000);
     std::cout << "---- round " << rounds << " (seed " << o.seed << ") ----\n" << std::flush;
     const ChaosRunResult r = run_chaos(o);
+    if (!r.netns_unavailable.empty()) {
+      std::cout << "--netns: network namespaces unavailable: " << r.netns_unavailable << "\n";
+      return 2;
+    }
     ++rounds;
     operations += r.workload.operations;
     definite += r.workload.definite;
