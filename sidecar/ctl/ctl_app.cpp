@@ -609,6 +609,18 @@ int run_ctl(int argc, const char* const* argv, std::ostream& out, std::ostream& 
           }
           p.print(s.out);
         }
+        if (resp.snapshot_transfers_size() > 0) {
+          s.out << "\n";
+          Table x(
+              {"SNAPSHOT_PEER", "DIRECTION", "INDEX", "BYTES", "TOTAL", "DONE", "LAST_CHUNK_MS"});
+          for (const auto& t : resp.snapshot_transfers()) {
+            x.add_row({std::to_string(t.peer()), t.outgoing() ? "sending" : "receiving",
+                       std::to_string(t.snapshot_index()), std::to_string(t.bytes_done()),
+                       std::to_string(t.bytes_total()), t.finished() ? "yes" : "no",
+                       t.last_chunk_ms() < 0 ? "-" : std::to_string(t.last_chunk_ms())});
+          }
+          x.print(s.out);
+        }
       });
     };
   });

@@ -6,7 +6,8 @@
 // holds the entries an empty member would need), and the learner, which
 // started with no log at all, reports a snapshot index of its own the first
 // time it has applied anything beyond the bootstrap configuration. Then its
-// applied index reaches what the leader had committed.
+// applied index reaches what the leader had committed, and the transfer shows
+// in status on both sides (bytes sent / received of the total).
 #include <algorithm>
 
 #include "e2e/cluster/lifecycle/lifecycle_support.h"
@@ -87,6 +88,46 @@ TEST_F(SnapshotCatchUpTest, LearnerAddedAfter20000EntriesCatchesUpThroughInstall
       << "the learner applied " << first_applied << " without a snapshot";
   EXPECT_GE(first_applied, first_snapshot);
   EXPECT_GE(first_snapshot + kCompactionMargin, leader_snapshot - kSnapshotEntries);
+
+  // The transfer is visible in status on both sides, from the peer
+  // transport's chunk counters: /status JSON on the member that sent it,
+  // raftmetactl status (Admin GetStatus) on the learner.
+  std::string sender_transfers;
+  bool sender_reports = false;
+  for (std::uint64_t id : {1, 2, 3}) {
+    const MemberView v = cluster_->view(id);
+    if (!v.answered || !v.raw.contains("snapshot_transfers")) continue;
+    sender_transfers += std::to_string(id) + ": " + v.raw["snapshot_transfers"].dump() + "\n";
+    for (const auto& t : v.raw["snapshot_transfers"]) {
+      if (t.value("peer", std::uint64_t{0}) == learner && t.value("direction", "") == "sending" &&
+          t.value("finished", false) && t.value("bytes_total", std::uint64_t{0}) > 0 &&
+          t.value("bytes_done", std::uint64_t{0}) == t.value("bytes_total", std::uint64_t{0}) &&
+          t.value("snapshot_index", std::uint64_t{0}) >= first_snapshot) {
+        sender_reports = true;
+      }
+    }
+  }
+  EXPECT_TRUE(sender_reports) << "no member reports the finished transfer to " << learner << ":\n"
+                              << sender_transfers;
+  const CtlResult learner_status = ctl({learner}, {"status", "-o", "json"});
+  ASSERT_TRUE(learner_status.ok()) << learner_status.output;
+  const nlohmann::json status_json = nlohmann::json::parse(learner_status.output, nullptr, false);
+  ASSERT_FALSE(status_json.is_discarded()) << learner_status.output;
+  // Protobuf's JSON prints 64-bit numbers as strings.
+  auto number = [](const nlohmann::json& j) -> std::uint64_t {
+    return j.is_string() ? std::stoull(j.get<std::string>()) : j.get<std::uint64_t>();
+  };
+  bool learner_reports = false;
+  for (const auto& t : status_json.value("snapshot_transfers", nlohmann::json::array())) {
+    if (!t.value("outgoing", true) && t.value("finished", false) && number(t["bytes_total"]) > 0 &&
+        number(t["bytes_done"]) == number(t["bytes_total"]) &&
+        number(t["snapshot_index"]) >= first_snapshot) {
+      learner_reports = true;
+    }
+  }
+  EXPECT_TRUE(learner_reports) << "the learner reports no finished received snapshot at or after "
+                               << first_snapshot << ":\n"
+                               << learner_status.output;
 
   // It is a learner that the leader tracks as caught up, and it can be promoted.
   const CtlResult promote = ctl_until_ok(

@@ -122,13 +122,42 @@ void fill_members(const NodeStatus& s, std::int64_t now_ns,
             [](const v1::Member& a, const v1::Member& b) { return a.id() < b.id(); });
 }
 
+void fill_snapshot_transfers(const std::vector<SnapshotTransfer>& transfers, std::int64_t now_ns,
+                             v1::GetStatusResponse* out) {
+  for (const SnapshotTransfer& t : transfers) {
+    v1::SnapshotTransferStatus* s = out->add_snapshot_transfers();
+    s->set_peer(t.peer);
+    s->set_outgoing(t.outgoing);
+    s->set_snapshot_index(t.index);
+    s->set_bytes_done(t.bytes_done);
+    s->set_bytes_total(t.bytes_total);
+    s->set_finished(t.finished);
+    s->set_last_chunk_ms(since_ms(t.updated_ns, now_ns));
+    if (!t.outgoing || t.finished) continue;
+    // The leader's view of that follower shows the snapshot it is sending.
+    for (v1::PeerProgress& p : *out->mutable_peers()) {
+      if (p.id() != t.peer) continue;
+      p.set_pending_snapshot_index(t.index);
+      p.set_snapshot_bytes_sent(t.bytes_done);
+      p.set_snapshot_bytes_total(t.bytes_total);
+    }
+  }
+  std::sort(out->mutable_snapshot_transfers()->begin(), out->mutable_snapshot_transfers()->end(),
+            [](const v1::SnapshotTransferStatus& a, const v1::SnapshotTransferStatus& b) {
+              return std::make_pair(a.peer(), a.outgoing()) <
+                     std::make_pair(b.peer(), b.outgoing());
+            });
+}
+
 grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
                                                   const v1::GetStatusRequest* request,
                                                   v1::GetStatusResponse* response) {
   if (grpc::Status s = check_cluster_id(request->cluster_id(), ctx_.cluster_id); !s.ok()) {
     return finish_now(context, s);
   }
-  fill_status(*ctx_.node->status(), health::monotonic_ns(), response);
+  const std::int64_t now_ns = health::monotonic_ns();
+  fill_status(*ctx_.node->status(), now_ns, response);
+  fill_snapshot_transfers(ctx_.node->snapshot_transfers(), now_ns, response);
   return finish_now(context, grpc::Status::OK);
 }
 

@@ -48,6 +48,11 @@ class AdminService final : public raftmeta::v1::Admin::CallbackService {
 
 // The published status as the wire message (also used by tests).
 void fill_status(const NodeStatus& status, std::int64_t now_ns, v1::GetStatusResponse* out);
+// Adds the transport's InstallSnapshot transfers (Node::snapshot_transfers)
+// to a filled status; an unfinished outgoing one also shows in that peer's
+// PeerProgress (pending_snapshot_index, bytes sent / total).
+void fill_snapshot_transfers(const std::vector<SnapshotTransfer>& transfers, std::int64_t now_ns,
+                             v1::GetStatusResponse* out);
 void fill_members(const NodeStatus& status, std::int64_t now_ns,
                   google::protobuf::RepeatedPtrField<v1::Member>* out);
 

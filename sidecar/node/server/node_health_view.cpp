@@ -76,7 +76,23 @@ health::StatusProvider status_provider_for(const std::atomic<Node*>* node, raft:
       starting.role = "starting";
       return starting;
     }
-    return health_view_of(*status, health::monotonic_ns());
+    const std::int64_t now_ns = health::monotonic_ns();
+    health::MemberHealthView view = health_view_of(*status, now_ns);
+    // InstallSnapshot progress as the peer transport counts it (its leaf
+    // locks only; never a loop's).
+    nlohmann::json transfers = nlohmann::json::array();
+    for (const SnapshotTransfer& t : n->snapshot_transfers()) {
+      transfers.push_back(
+          {{"peer", t.peer},
+           {"direction", t.outgoing ? "sending" : "receiving"},
+           {"snapshot_index", t.index},
+           {"bytes_done", t.bytes_done},
+           {"bytes_total", t.bytes_total},
+           {"finished", t.finished},
+           {"last_chunk_ms", t.updated_ns == 0 ? -1 : (now_ns - t.updated_ns) / 1'000'000}});
+    }
+    view.extra["snapshot_transfers"] = std::move(transfers);
+    return view;
   };
 }
 

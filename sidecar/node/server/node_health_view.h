@@ -2,7 +2,9 @@
 // MemberHealthView (see sidecar/health/member_health_view.h).
 //
 // The StatusProvider it returns only loads the node's atomically published
-// status, so /status, /livez and /readyz answer while the loops are stuck.
+// status and asks the peer transport for its snapshot transfers (leaf locks
+// held for a copy), so /status, /livez and /readyz answer while the loops are
+// stuck.
 #pragma once
 
 #include <atomic>
