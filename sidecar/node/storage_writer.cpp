@@ -129,6 +129,7 @@ StorageWriter::~StorageWriter() {
 }
 
 void StorageWriter::start() {
+  started_ = true;
   thread_ = std::thread([shared = shared_] {
     pthread_setname_np(pthread_self(), "storage-writer");
     run(shared);
@@ -143,14 +144,16 @@ bool StorageWriter::stop(Deadline deadline) {
     shared_->stopping = true;
   }
   shared_->cv.notify_all();
-  if (!thread_.joinable()) return true;
-  if (shared_->finished.wait_until(deadline)) {
-    thread_.join();
-    return true;
+  if (!started_) return true;
+  if (!shared_->finished.wait_until(deadline)) {
+    if (thread_.joinable()) {
+      spdlog::error("the storage writer did not finish its writes by the shutdown deadline");
+      thread_.detach();
+    }
+    return false;
   }
-  spdlog::error("the storage writer did not finish its writes by the shutdown deadline");
-  thread_.detach();
-  return false;
+  if (thread_.joinable()) thread_.join();
+  return true;
 }
 
 std::uint64_t StorageWriter::submit(WriteTask task) {

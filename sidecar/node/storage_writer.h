@@ -77,7 +77,8 @@ class StorageWriter {
   void start();
   // Writes what is queued, then ends the thread and closes the store, by
   // `deadline`; false if the thread did not end (a write hangs: it is left
-  // behind, detached, still owning the store).
+  // behind, detached, still owning the store; a later stop() waits for it
+  // again).
   bool stop(Deadline deadline);
 
   // Queues a task; returns its sequence number (1, 2, ... in order).
@@ -95,6 +96,7 @@ class StorageWriter {
   std::shared_ptr<Shared> shared_;
   std::uint64_t next_seq_ = 1;  // raft-loop thread
   std::size_t in_flight_ = 0;   // raft-loop thread
+  bool started_ = false;        // owner
   std::thread thread_;
 };
 
