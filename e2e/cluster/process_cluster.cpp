@@ -229,6 +229,11 @@ std::optional<int> ProcessCluster::terminate(std::uint64_t id, milliseconds time
   return m.process.wait_exit(timeout);
 }
 
+std::optional<int> ProcessCluster::exit_status(std::uint64_t id) {
+  if (!members_.contains(id) || running(id)) return std::nullopt;
+  return member(id).process.exit_status();
+}
+
 HttpResponse ProcessCluster::http(std::uint64_t id, const std::string& method,
                                   const std::string& path, const std::string& body,
                                   milliseconds timeout) const {

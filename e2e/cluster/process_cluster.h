@@ -103,6 +103,9 @@ class ProcessCluster {
   bool running(std::uint64_t id);
   // SIGTERM and wait; the exit status (128 + signal when killed) or nullopt.
   std::optional<int> terminate(std::uint64_t id, milliseconds timeout);
+  // How the member's last process ended (see ChildProcess::wait_exit), or
+  // nullopt while it runs or if it never started.
+  std::optional<int> exit_status(std::uint64_t id);
 
   // Addresses.
   std::string peer_address(std::uint64_t id) const;

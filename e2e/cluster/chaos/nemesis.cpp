@@ -113,6 +113,7 @@ void Nemesis::run() {
   // Kinds take turns (from a random first one), so a mixed run of a few
   // faults still covers every kind.
   std::size_t turn = rng() % options_.kinds.size();
+  net_shape_ = rng() % 5;  // partition shapes take turns from a random one too
   while (pause(between(options_.min_gap, options_.max_gap))) {
     const FaultKind kind = options_.kinds[turn++ % options_.kinds.size()];
     const std::uint64_t target = pick_target();
