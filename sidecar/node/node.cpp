@@ -176,25 +176,6 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
       *error = why_not;
       return nullptr;
     }
-  } else {
-    switch (read_incarnation(options.data_dir, options.id, &incarnation, &why_not)) {
-      case DurableReadResult::kOk:
-        break;
-      case DurableReadResult::kMissing:
-        // A data directory from before incarnations: stamp one now (its
-        // peers have none on record for it either).
-        incarnation = new_incarnation();
-        if (!stamp_incarnation(options.data_dir, options.id, incarnation, &why_not)) {
-          *error = why_not;
-          return nullptr;
-        }
-        spdlog::info("member {} had no incarnation; stamped {}", options.id,
-                     incarnation_text(incarnation));
-        break;
-      case DurableReadResult::kError:
-        *error = why_not;
-        return nullptr;
-    }
   }
 
   storage::OpenOptions open;
@@ -213,6 +194,29 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
   if (!store) {
     *error = status.to_string();
     return nullptr;
+  }
+  // An existing directory: its incarnation is read once the store's own
+  // identity checks (cluster id, member id) have passed, so a foreign
+  // directory is refused with their message and left unchanged.
+  if (has_data) {
+    switch (read_incarnation(options.data_dir, options.id, &incarnation, &why_not)) {
+      case DurableReadResult::kOk:
+        break;
+      case DurableReadResult::kMissing:
+        // A data directory from before incarnations: stamp one now (its
+        // peers have none on record for it either).
+        incarnation = new_incarnation();
+        if (!stamp_incarnation(options.data_dir, options.id, incarnation, &why_not)) {
+          *error = why_not;
+          return nullptr;
+        }
+        spdlog::info("member {} had no incarnation; stamped {}", options.id,
+                     incarnation_text(incarnation));
+        break;
+      case DurableReadResult::kError:
+        *error = why_not;
+        return nullptr;
+    }
   }
   if (bootstrap) {
     raft::Snapshot snapshot;
