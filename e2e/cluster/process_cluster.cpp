@@ -70,6 +70,7 @@ struct ProcessCluster::Member {
   std::string log_path;
   ChildProcess process;
   int starts = 0;
+  bool retired = false;
 };
 
 std::string node_binary() { return RAFTMETA_NODE_BINARY; }
@@ -95,8 +96,23 @@ ProcessCluster::~ProcessCluster() {
 
 std::vector<std::uint64_t> ProcessCluster::ids() const {
   std::vector<std::uint64_t> out;
-  for (const auto& [id, m] : members_) out.push_back(id);
+  for (const auto& [id, m] : members_) {
+    if (!m->retired) out.push_back(id);
+  }
   return out;
+}
+
+void ProcessCluster::retire(std::uint64_t id) {
+  Member& m = member(id);
+  m.process.kill_and_reap();
+  m.retired = true;
+}
+
+std::uint64_t ProcessCluster::next_new_id() const {
+  return members_.empty()
+             ? static_cast<std::uint64_t>(options_.members) + 1
+             : std::max<std::uint64_t>(members_.rbegin()->first + 1,
+                                       static_cast<std::uint64_t>(options_.members) + 1);
 }
 
 ProcessCluster::Member& ProcessCluster::member(std::uint64_t id) {
@@ -130,6 +146,7 @@ std::string ProcessCluster::http_address(std::uint64_t id) const {
 std::string ProcessCluster::client_endpoints() const {
   std::string out;
   for (const auto& [id, m] : members_) {
+    if (m->retired) continue;
     if (!out.empty()) out += ",";
     out += client_address(id);
   }
@@ -272,7 +289,7 @@ std::optional<std::uint64_t> ProcessCluster::wait_leader(milliseconds timeout,
                                                          std::vector<std::uint64_t> among) const {
   if (among.empty()) {
     for (const auto& [id, m] : members_) {
-      if (const_cast<ChildProcess&>(m->process).running()) among.push_back(id);
+      if (!m->retired && const_cast<ChildProcess&>(m->process).running()) among.push_back(id);
     }
   }
   std::optional<std::uint64_t> found;
@@ -322,7 +339,9 @@ std::string ProcessCluster::diagnostics(int lines) const {
   for (const auto& [id, m] : members_) {
     const HttpResponse status = http(id, "GET", "/status", "", milliseconds(500));
     std::string state = "running";
-    if (!m->process.running()) {
+    if (m->retired) {
+      state = "retired (removed from the cluster)";
+    } else if (!m->process.running()) {
       const auto exit = m->process.exit_status();
       state = exit ? (*exit > 128 ? "killed by signal " + std::to_string(*exit - 128)
                                   : "exited with status " + std::to_string(*exit))

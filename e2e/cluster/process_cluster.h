@@ -84,7 +84,13 @@ class ProcessCluster {
   ProcessCluster& operator=(const ProcessCluster&) = delete;
 
   const ClusterOptions& options() const { return options_; }
-  std::vector<std::uint64_t> ids() const;  // every member ever started
+  std::vector<std::uint64_t> ids() const;  // every member started and not retired
+  // A member removed from the cluster for good (membership change): SIGKILLed
+  // and left out of ids() and client_endpoints() from now on; its id is never
+  // handed out again by next_new_id().
+  void retire(std::uint64_t id);
+  // An id no member has ever had (max ever used + 1).
+  std::uint64_t next_new_id() const;
 
   // Starts ids 1..members as a new cluster and waits for each /startupz.
   // Returns false (with diagnostics in *error) on failure.

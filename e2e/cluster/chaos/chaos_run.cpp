@@ -218,7 +218,8 @@ ChaosRunResult run_chaos(const ChaosRunOptions& options) {
   } else {
     for (std::uint64_t id : cluster->ids()) {
       std::string error;
-      if (!workload->final_reads(static_cast<int>(id), milliseconds(10000), &error)) {
+      if (!workload->final_reads(static_cast<int>(id), cluster->client_address(id),
+                                 milliseconds(10000), &error)) {
         result.recovery_problems.push_back(error);
       }
     }

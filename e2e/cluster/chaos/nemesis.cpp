@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "e2e/cluster/chaos/membership.h"
+
 namespace raftmeta::chaos {
 
 using std::chrono::milliseconds;
@@ -12,6 +14,11 @@ namespace {
 constexpr const char* kFailpoints[] = {"raft-loop", "apply-loop", "persist", "peer-send"};
 // Start-up of a restarted member: storage open and log replayed.
 constexpr milliseconds kRestartWait{10000};
+// Each Admin step of a membership change (remove, add learner, promote: the
+// last waits for the learner to catch up).
+constexpr milliseconds kMembershipStepBudget{20000};
+// The harness hands out member ids 1..9 (ProcessCluster).
+constexpr std::uint64_t kMaxMemberId = 9;
 
 }  // namespace
 
@@ -27,6 +34,8 @@ const char* to_string(FaultKind kind) {
       return "partition";
     case FaultKind::kNetPartition:
       return "net-partition";
+    case FaultKind::kMembership:
+      return "membership";
   }
   return "?";
 }
@@ -153,6 +162,20 @@ void Nemesis::run() {
         pause(hold);
         switch_off(target, "peer-send");
         break;
+      case FaultKind::kMembership: {
+        const std::uint64_t leader = leader_or(0);
+        std::vector<std::uint64_t> followers;
+        for (std::uint64_t id : cluster_->ids()) {
+          if (id != leader) followers.push_back(id);
+        }
+        if (followers.empty() || cluster_->next_new_id() > kMaxMemberId) break;
+        const std::uint64_t old_id = followers[rng() % followers.size()];
+        const MemberReplacement r = replace_member(cluster_, old_id, kMembershipStepBudget);
+        ++totals_["member-replace"];
+        if (!r.ok)
+          problems_.push_back("replacing member " + std::to_string(old_id) + ": " + r.error);
+        break;
+      }
       case FaultKind::kNetPartition: {
         if (options_.network == nullptr) {
           problems_.push_back("net-partition needs network namespaces (NemesisOptions::network)");

@@ -18,6 +18,10 @@
 //               receives); a bridge (the leader cut from one follower only,
 //               both still reach the third); the client path of one member
 //               cut (its peers still reach it).
+////   membership  a follower replaced under load (membership.h): removed
+//               through the Admin API, a new member with a never-used id
+//               started empty with --join, added as a learner, promoted.
+//               Skipped once the harness's ids (1..9) are used up.
 //
 // Thread use: start() runs a private thread that is the only user of the
 // cluster until stop_and_heal() returns; the owner must not touch the cluster
@@ -43,7 +47,7 @@
 
 namespace raftmeta::chaos {
 
-enum class FaultKind { kKill, kStop, kFailpoint, kPartition, kNetPartition };
+enum class FaultKind { kKill, kStop, kFailpoint, kPartition, kNetPartition, kMembership };
 const char* to_string(FaultKind kind);
 
 struct NemesisOptions {

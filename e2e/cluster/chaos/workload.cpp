@@ -365,10 +365,10 @@ void Workload::run_client(ClientState* c) {
   }
 }
 
-bool Workload::final_reads(int member, milliseconds budget, std::string* error) {
+bool Workload::final_reads(int member, const std::string& address, milliseconds budget,
+                           std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + budget;
-  auto channel =
-      grpc::CreateChannel(options_.endpoints.at(member), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   v1::ReadOptions read;
   read.set_cluster_id(options_.cluster_id);
   read.set_consistency(v1::CONSISTENCY_STALE);

@@ -83,7 +83,10 @@ class Workload {
   // has converged: every member applied the same, final, index) and appends
   // them to the history as definite reads after everything else. False with
   // *error when a member does not answer within `budget`.
-  bool final_reads(int member, std::chrono::milliseconds budget, std::string* error);
+  // `address`: the member's client endpoint (members added by a membership
+  // change are not in WorkloadOptions::endpoints).
+  bool final_reads(int member, const std::string& address, std::chrono::milliseconds budget,
+                   std::string* error);
 
   // After stop(): every recorded operation, ids assigned.
   std::vector<Operation> history() const;

@@ -85,6 +85,18 @@ TEST(ChaosE2e, NetnsPartition) {
   EXPECT_GE(shapes, 3u) << r.totals();  // the shapes take turns
 }
 
+// Followers replaced under load (remove, new id started with --join, add as
+// learner, promote) while SIGKILLs and emulated partitions hit the cluster:
+// the history stays linearizable, including the final reads on the new
+// members.
+TEST(ChaosE2e, Membership) {
+  const auto r =
+      run("membership", {FaultKind::kMembership, FaultKind::kKill, FaultKind::kPartition},
+          kShortRun, 25400);
+  expect_safe_and_recovered(r);
+  EXPECT_GT(r.faults.count("member-replace"), 0u) << r.totals();
+}
+
 TEST(ChaosE2e, Mixed) {
   const auto r = run(
       "mixed", {FaultKind::kKill, FaultKind::kStop, FaultKind::kFailpoint, FaultKind::kPartition},
