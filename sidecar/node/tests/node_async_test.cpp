@@ -6,7 +6,9 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,23 +29,26 @@ std::string thread_name() {
 }
 
 // Records how often and on which thread a callback ran, and what it got.
+// Shared with the callback: a late callback (or the notify after the value)
+// may still run when the test has moved on.
 template <typename T>
-struct Recorded {
+struct Recorded : std::enable_shared_from_this<Recorded<T>> {
   std::mutex mu;
   int calls = 0;
   std::string thread;
   std::optional<T> value;
   Completion<bool> first;
 
+  static std::shared_ptr<Recorded> make() { return std::make_shared<Recorded>(); }
   std::function<void(T)> callback() {
-    return [this](T v) {
+    return [self = this->shared_from_this()](T v) {
       {
-        std::lock_guard<std::mutex> lock(mu);
-        ++calls;
-        thread = thread_name();
-        value = std::move(v);
+        std::lock_guard<std::mutex> lock(self->mu);
+        ++self->calls;
+        self->thread = thread_name();
+        self->value = std::move(v);
       }
-      first.complete(true);
+      self->first.complete(true);
     };
   }
   bool wait(std::chrono::milliseconds bound) { return first.wait_until(after(bound)).has_value(); }
@@ -57,8 +62,8 @@ class CountingEntry final : public DeadlineTimer::Entry {
  public:
   void expire() override {
     thread = thread_name();
-    expired.complete(true);
     ++count;
+    expired.complete(true);  // last: the test reads the fields after it
   }
   std::atomic<int> count{0};
   std::string thread;
@@ -126,13 +131,13 @@ TEST(NodeAsync, ProposeAsyncOnTheLeaderIsAnsweredByTheApplyLoop) {
   const raft::NodeId leader = c.wait_for_leader();
   ASSERT_NE(leader, raft::kNoNode);
   ASSERT_TRUE(c.write(leader, "set warm 1").status.ok());  // leader settled
-  Recorded<ProposeReply> r;
-  c.node(leader).propose_async("set a 1", after(kSlack), r.callback());
-  ASSERT_TRUE(r.wait(kSlack + kSlack));
-  ASSERT_TRUE(r.value->status.ok()) << r.value->status.message;
-  EXPECT_EQ(r.value->outcome.response, "ok " + std::to_string(r.value->index));
-  EXPECT_EQ(r.thread, "apply-loop");
-  EXPECT_EQ(r.count(), 1);
+  auto r = Recorded<ProposeReply>::make();
+  c.node(leader).propose_async("set a 1", after(kSlack), r->callback());
+  ASSERT_TRUE(r->wait(kSlack + kSlack));
+  ASSERT_TRUE(r->value->status.ok()) << r->value->status.message;
+  EXPECT_EQ(r->value->outcome.response, "ok " + std::to_string(r->value->index));
+  EXPECT_EQ(r->thread, "apply-loop");
+  EXPECT_EQ(r->count(), 1);
   EXPECT_EQ(c.kv(leader).current()->data.at("a"), "1");
 }
 
@@ -145,10 +150,10 @@ TEST(NodeAsync, ProposeAsyncOnAFollowerIsForwardedAndAnswered) {
   ProposeReply reply;
   const Deadline until = after(kElectionBound);
   do {
-    Recorded<ProposeReply> r;
-    c.node(follower).propose_async("set f 2", after(kSlack), r.callback());
-    ASSERT_TRUE(r.wait(kSlack + kSlack));
-    reply = *r.value;
+    auto r = Recorded<ProposeReply>::make();
+    c.node(follower).propose_async("set f 2", after(kSlack), r->callback());
+    ASSERT_TRUE(r->wait(kSlack + kSlack));
+    reply = *r->value;
   } while (!reply.status.ok() && Clock::now() < until);
   ASSERT_TRUE(reply.status.ok()) << reply.status.message;
   ASSERT_TRUE(c.wait_applied(follower, reply.index));
@@ -165,15 +170,15 @@ TEST(NodeAsync, ManyRequestsInFlightFromOneThreadAreAllAnswered) {
   constexpr int kRequests = 500;
   std::atomic<int> answered{0};
   std::atomic<int> ok{0};
-  Completion<bool> all;
+  auto all = std::make_shared<Completion<bool>>();
   for (int i = 0; i < kRequests; ++i) {
     c.node(leader).propose_async("set k" + std::to_string(i) + " v", after(kSlack + kSlack),
-                                 [&](ProposeReply reply) {
+                                 [&ok, &answered, all](ProposeReply reply) {
                                    if (reply.status.ok()) ++ok;
-                                   if (++answered == kRequests) all.complete(true);
+                                   if (++answered == kRequests) all->complete(true);
                                  });
   }
-  ASSERT_TRUE(all.wait_until(after(kSlack * 4)).has_value());
+  ASSERT_TRUE(all->wait_until(after(kSlack * 4)).has_value());
   EXPECT_EQ(answered.load(), kRequests);
   EXPECT_EQ(ok.load(), kRequests);
   EXPECT_EQ(c.kv(leader).current()->data.at("k499"), "v");
@@ -192,37 +197,37 @@ TEST(NodeAsync, ReadBarrierAsyncAtEveryLevel) {
   ReadBarrierReply lin;
   const Deadline until = after(kElectionBound);
   do {
-    Recorded<ReadBarrierReply> r;
-    c.node(follower).read_barrier_async(Consistency::kLinearizable, after(kSlack), r.callback());
-    ASSERT_TRUE(r.wait(kSlack + kSlack));
-    lin = *r.value;
+    auto r = Recorded<ReadBarrierReply>::make();
+    c.node(follower).read_barrier_async(Consistency::kLinearizable, after(kSlack), r->callback());
+    ASSERT_TRUE(r->wait(kSlack + kSlack));
+    lin = *r->value;
   } while (!lin.status.ok() && Clock::now() < until);
   ASSERT_TRUE(lin.status.ok()) << lin.status.message;
   EXPECT_GE(lin.revision, w.index);
   EXPECT_EQ(c.kv(follower).current()->data.at("x"), "42");
 
   // Stale: answered at once, on the caller's thread.
-  Recorded<ReadBarrierReply> stale;
-  c.node(follower).read_barrier_async(Consistency::kStale, after(kSlack), stale.callback());
-  ASSERT_EQ(stale.count(), 1);
-  EXPECT_EQ(stale.thread, thread_name());
-  EXPECT_TRUE(stale.value->status.ok());
+  auto stale = Recorded<ReadBarrierReply>::make();
+  c.node(follower).read_barrier_async(Consistency::kStale, after(kSlack), stale->callback());
+  ASSERT_EQ(stale->count(), 1);
+  EXPECT_EQ(stale->thread, thread_name());
+  EXPECT_TRUE(stale->value->status.ok());
 
   // Lease on a follower: refused at once with the leader's hint.
-  Recorded<ReadBarrierReply> refused;
-  c.node(follower).read_barrier_async(Consistency::kLease, after(kSlack), refused.callback());
-  ASSERT_EQ(refused.count(), 1);
-  EXPECT_EQ(refused.value->status.code, kUnavailable);
-  EXPECT_EQ(refused.value->status.leader_id, leader);
+  auto refused = Recorded<ReadBarrierReply>::make();
+  c.node(follower).read_barrier_async(Consistency::kLease, after(kSlack), refused->callback());
+  ASSERT_EQ(refused->count(), 1);
+  EXPECT_EQ(refused->value->status.code, kUnavailable);
+  EXPECT_EQ(refused->value->status.leader_id, leader);
 
   // Lease on the leader, once a heartbeat round was acknowledged.
   ReadBarrierReply lease;
   const Deadline lease_until = after(kElectionBound);
   do {
-    Recorded<ReadBarrierReply> r;
-    c.node(leader).read_barrier_async(Consistency::kLease, after(kSlack), r.callback());
-    ASSERT_TRUE(r.wait(kSlack + kSlack));
-    lease = *r.value;
+    auto r = Recorded<ReadBarrierReply>::make();
+    c.node(leader).read_barrier_async(Consistency::kLease, after(kSlack), r->callback());
+    ASSERT_TRUE(r->wait(kSlack + kSlack));
+    lease = *r->value;
     if (!lease.status.ok()) std::this_thread::sleep_for(milliseconds(10));
   } while (!lease.status.ok() && Clock::now() < lease_until);
   ASSERT_TRUE(lease.status.ok()) << lease.status.message;
@@ -239,19 +244,19 @@ TEST(NodeAsync, DeadlineWinsWhileTheApplyLoopIsBlockedAndTheLateAnswerIsDropped)
   ASSERT_NE(leader, raft::kNoNode);
   ASSERT_TRUE(c.write(leader, "set warm 1").status.ok());
   ASSERT_EQ(c.failpoints(leader).set(health::kFailpointApplyLoop, "block"), "");
-  Recorded<ProposeReply> r;
+  auto r = Recorded<ProposeReply>::make();
   const Deadline deadline = after(milliseconds(300));
-  c.node(leader).propose_async("set late 1", deadline, r.callback());
-  ASSERT_TRUE(r.wait(kSlack + kSlack));
+  c.node(leader).propose_async("set late 1", deadline, r->callback());
+  ASSERT_TRUE(r->wait(kSlack + kSlack));
   EXPECT_GE(Clock::now(), deadline);
-  EXPECT_EQ(r.value->status.code, kDeadlineExceeded) << r.value->status.message;
-  EXPECT_EQ(r.thread, "deadline-timer");
+  EXPECT_EQ(r->value->status.code, kDeadlineExceeded) << r->value->status.message;
+  EXPECT_EQ(r->thread, "deadline-timer");
   ASSERT_EQ(c.failpoints(leader).set(health::kFailpointApplyLoop, "off"), "");
   // The entry is applied eventually (on every member); the callback stays
   // at one call.
   ProposeReply after_it = c.write(leader, "set after 1");
   ASSERT_TRUE(after_it.status.ok()) << after_it.status.message;
-  EXPECT_EQ(r.count(), 1);
+  EXPECT_EQ(r->count(), 1);
 }
 
 TEST(NodeAsync, AfterShutdownRequestsAreRefusedAtOnce) {
@@ -260,14 +265,14 @@ TEST(NodeAsync, AfterShutdownRequestsAreRefusedAtOnce) {
   ASSERT_NE(c.wait_for_leader(), raft::kNoNode);
   Node& node = c.node(1);
   ASSERT_TRUE(node.shutdown(after(kSlack)));
-  Recorded<ProposeReply> p;
-  node.propose_async("set a 1", after(kSlack), p.callback());
-  ASSERT_EQ(p.count(), 1);
-  EXPECT_EQ(p.value->status.code, kUnavailable);
-  Recorded<ReadBarrierReply> r;
-  node.read_barrier_async(Consistency::kLinearizable, after(kSlack), r.callback());
-  ASSERT_EQ(r.count(), 1);
-  EXPECT_EQ(r.value->status.code, kUnavailable);
+  auto p = Recorded<ProposeReply>::make();
+  node.propose_async("set a 1", after(kSlack), p->callback());
+  ASSERT_EQ(p->count(), 1);
+  EXPECT_EQ(p->value->status.code, kUnavailable);
+  auto r = Recorded<ReadBarrierReply>::make();
+  node.read_barrier_async(Consistency::kLinearizable, after(kSlack), r->callback());
+  ASSERT_EQ(r->count(), 1);
+  EXPECT_EQ(r->value->status.code, kUnavailable);
 }
 
 }  // namespace
