@@ -112,6 +112,7 @@ class GrpcTransport::Service final : public v1::Raft::Service {
         admitted_from = pb.from();
         admitted_incarnation = pb.from_incarnation();
       }
+      if (pb.known_incarnations_size() > 0) learn(pb);
       MessageBatch batch;
       batch.cluster_id = pb.cluster_id();
       batch.from = pb.from();
@@ -232,6 +233,37 @@ class GrpcTransport::Service final : public v1::Raft::Service {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message);
   }
 
+  // Records what an admitted sender has on record about other members: ids
+  // this member did not know yet. A conflict is reported, never adopted.
+  void learn(const v1::RaftBatch& pb) {
+    std::shared_ptr<PeerIncarnationBook> book;
+    raft::NodeId self = raft::kNoNode;
+    {
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      book = book_;
+      self = self_;
+    }
+    if (!book) return;
+    for (const v1::KnownIncarnation& k : pb.known_incarnations()) {
+      if (k.member() == raft::kNoNode || k.member() == self || k.member() == pb.from()) continue;
+      const PeerIncarnationBook::Admission a = book->admit(k.member(), k.incarnation());
+      if (a.verdict == PeerIncarnationBook::Verdict::kRecorded) {
+        spdlog::info("member {} learned member {}'s incarnation {} from member {}", self,
+                     k.member(), incarnation_text(k.incarnation()), pb.from());
+      } else if (a.verdict == PeerIncarnationBook::Verdict::kReplaced &&
+                 refusal_log_due(last_conflict_log_ns_)) {
+        spdlog::warn(
+            "member {} says member {} has incarnation {}, but member {} recorded {}: one of them "
+            "is a replaced data directory; remove member {} and add it back with a new id",
+            pb.from(), k.member(), incarnation_text(k.incarnation()), self,
+            incarnation_text(a.recorded), k.member());
+      } else if (a.verdict == PeerIncarnationBook::Verdict::kFailed) {
+        spdlog::error("member {} cannot record member {}'s incarnation: {}", self, k.member(),
+                      a.error);
+      }
+    }
+  }
+
   void record_incoming(raft::NodeId from, raft::Index index, std::uint64_t done,
                        std::uint64_t total, bool finished) {
     std::lock_guard<std::mutex> lock(progress_mu_);
@@ -272,6 +304,7 @@ class GrpcTransport::Service final : public v1::Raft::Service {
   TransportHandler* handler_ = nullptr;
   std::shared_ptr<PeerIncarnationBook> book_;  // null: no incarnation checks
   std::atomic<std::int64_t> last_refusal_log_ns_{0};
+  std::atomic<std::int64_t> last_conflict_log_ns_{0};
   mutable std::mutex progress_mu_;  // leaf: guards incoming_
   // The latest snapshot received from each sender (stream threads write).
   std::map<raft::NodeId, SnapshotTransfer> incoming_;
@@ -279,11 +312,28 @@ class GrpcTransport::Service final : public v1::Raft::Service {
 
 // --------------------------------------------------------------- outbound --
 
+struct GrpcTransport::LocalIdentity {
+  std::atomic<std::uint64_t> incarnation{0};
+  std::shared_ptr<PeerIncarnationBook> book() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return book_;
+  }
+  void set(std::uint64_t value, std::shared_ptr<PeerIncarnationBook> book) {
+    incarnation.store(value, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mu);
+    book_ = std::move(book);
+  }
+
+ private:
+  mutable std::mutex mu;  // leaf: guards book_
+  std::shared_ptr<PeerIncarnationBook> book_;
+};
+
 class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
   PeerLink(raft::NodeId id, std::string address, const GrpcTransportOptions& options,
-           const std::atomic<std::uint64_t>* incarnation)
-      : id_(id), options_(options), incarnation_(incarnation), address_(std::move(address)) {}
+           std::shared_ptr<const LocalIdentity> identity)
+      : id_(id), options_(options), identity_(std::move(identity)), address_(std::move(address)) {}
 
   // The latest snapshot sent on this link, if any.
   std::optional<SnapshotTransfer> outgoing_transfer() const {
@@ -384,6 +434,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         context_ = &context;
       }
       v1::StreamSummary summary;
+      gossiped_version_.reset();  // a new stream starts with the book
       std::unique_ptr<grpc::ClientWriter<v1::RaftBatch>> writer = stub->Stream(&context, &summary);
       const bool ok = pump(writer.get());
       writer->WritesDone();
@@ -430,6 +481,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
       std::vector<v1::RaftBatch> out;
       for (MessageBatch& batch : burst) encode(batch, &out);
       burst.clear();
+      if (!out.empty()) add_known_incarnations(&out.front());
       for (std::size_t i = 0; i < out.size(); ++i) {
         grpc::WriteOptions write_options;
         // The last message of a burst goes without the hint, or it waits.
@@ -438,6 +490,22 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         if (out[i].has_snapshot_chunk()) record_sent(out[i].snapshot_chunk());
       }
     }
+  }
+
+  // Passes the book's entries on when they changed since the last time on
+  // this stream (link thread only).
+  void add_known_incarnations(v1::RaftBatch* pb) {
+    const std::shared_ptr<PeerIncarnationBook> book = identity_->book();
+    if (!book) return;
+    const std::uint64_t version = book->version();
+    if (gossiped_version_ == version) return;
+    for (const auto& [member, incarnation] : book->entries()) {
+      if (member == id_) continue;  // the receiver knows its own
+      v1::KnownIncarnation* k = pb->add_known_incarnations();
+      k->set_member(member);
+      k->set_incarnation(incarnation);
+    }
+    gossiped_version_ = version;
   }
 
   void record_sent(const v1::SnapshotChunk& chunk) {
@@ -453,7 +521,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
   }
 
   void encode(MessageBatch& batch, std::vector<v1::RaftBatch>* out) {
-    const std::uint64_t incarnation = incarnation_->load(std::memory_order_relaxed);
+    const std::uint64_t incarnation = identity_->incarnation.load(std::memory_order_relaxed);
     auto stamp = [&](v1::RaftBatch* pb) {
       pb->set_from_incarnation(incarnation);
       pb->set_cluster_id(batch.cluster_id);
@@ -493,7 +561,9 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   const raft::NodeId id_;
   const GrpcTransportOptions& options_;
-  const std::atomic<std::uint64_t>* const incarnation_;  // the transport's
+  const std::shared_ptr<const LocalIdentity> identity_;
+  // The book version last passed on over the current stream (link thread).
+  std::optional<std::uint64_t> gossiped_version_;
   std::atomic<std::int64_t> last_refusal_log_ns_{0};
   std::thread thread_;
   mutable std::mutex mu_;  // leaf: guards everything below
@@ -510,7 +580,9 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
 // --------------------------------------------------------------- transport --
 
 GrpcTransport::GrpcTransport(GrpcTransportOptions options)
-    : options_(std::move(options)), service_(std::make_unique<Service>()) {}
+    : options_(std::move(options)),
+      service_(std::make_unique<Service>()),
+      identity_(std::make_shared<LocalIdentity>()) {}
 
 GrpcTransport::~GrpcTransport() { stop(); }
 
@@ -546,7 +618,7 @@ void GrpcTransport::set_peer(raft::NodeId id, std::string peer_address) {
     if (it != links_.end()) {
       link = it->second;
     } else {
-      link = std::make_shared<PeerLink>(id, peer_address, options_, &incarnation_);
+      link = std::make_shared<PeerLink>(id, peer_address, options_, identity_);
       links_[id] = link;
       link->start();
       return;
@@ -594,7 +666,7 @@ void GrpcTransport::forward(ForwardRequest request, std::function<void(ForwardRe
 
 void GrpcTransport::set_incarnation(std::uint64_t incarnation,
                                     std::shared_ptr<PeerIncarnationBook> book) {
-  incarnation_.store(incarnation, std::memory_order_relaxed);
+  identity_->set(incarnation, book);
   service_->set_book(std::move(book));
 }
 

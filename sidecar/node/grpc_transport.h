@@ -23,6 +23,11 @@
 // written / total) and the service the latest one received from each sender;
 // snapshot_transfers() reports both (under small leaf mutexes).
 //
+// Incarnation gossip: a link passes this member's book entries on
+// (RaftBatch.known_incarnations) on a stream's first batch and whenever the
+// book changed; the receiver records ids it did not know (after admitting
+// the sender itself).
+//
 // Thread safety: all methods are safe for concurrent use.
 #pragma once
 
@@ -84,8 +89,11 @@ class GrpcTransport final : public Transport {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int bound_port_ = 0;
-  std::atomic<std::uint64_t> incarnation_{0};  // stamped on outbound batches
-  mutable std::mutex mu_;                      // guards links_ (leaf)
+  // This member's incarnation and book, shared with the links (whose
+  // threads may outlive a removed link's entry).
+  struct LocalIdentity;
+  const std::shared_ptr<LocalIdentity> identity_;
+  mutable std::mutex mu_;  // guards links_ (leaf)
   std::map<raft::NodeId, std::shared_ptr<PeerLink>> links_;
   bool stopped_ = false;
 };

@@ -77,6 +77,7 @@ PeerIncarnationBook::Admission PeerIncarnationBook::admit(raft::NodeId id,
     return a;
   }
   entries_ = std::move(next);
+  ++version_;
   a.verdict = Verdict::kRecorded;
   return a;
 }
@@ -86,6 +87,11 @@ std::optional<std::uint64_t> PeerIncarnationBook::known(raft::NodeId id) const {
   auto it = entries_.find(id);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
+}
+
+std::uint64_t PeerIncarnationBook::version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return version_;
 }
 
 std::map<raft::NodeId, std::uint64_t> PeerIncarnationBook::entries() const {

@@ -8,7 +8,9 @@
 // another incarnation is refused: that member's data directory was replaced,
 // and its vote and log were forgotten, so it must not take part under its old
 // id (it must be removed and added back under a new id with --join). The
-// bootstrap probe (Raft.Hello) answers from known().
+// bootstrap probe (Raft.Hello) answers from known(). Entries a peer passes on
+// (RaftBatch.known_incarnations) go through admit() too, after that peer was
+// admitted: unknown ids are recorded, a conflict is only reported.
 //
 // Thread safety: safe for concurrent use. mu_ is a leaf: it is held while
 // the file is rewritten (a rare event: once per new member id) and never
@@ -53,6 +55,9 @@ class PeerIncarnationBook {
   // The recorded incarnation of `id`, if any.
   std::optional<std::uint64_t> known(raft::NodeId id) const;
   std::map<raft::NodeId, std::uint64_t> entries() const;
+  // Counts the entries ever recorded by this object (a sender passes its
+  // entries on again when this changed).
+  std::uint64_t version() const;
 
   // Path of the file.
   const std::string& path() const { return path_; }
@@ -63,6 +68,7 @@ class PeerIncarnationBook {
   const std::string path_;
   mutable std::mutex mu_;  // leaf; guards entries_ and the file
   std::map<raft::NodeId, std::uint64_t> entries_;
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace raftmeta::node

@@ -155,6 +155,57 @@ TEST_F(GrpcPeerChecksTest, AReplacedIncarnationIsRefusedAndTheRecordedOneAdmitte
   EXPECT_EQ(reopened->known(2), 0x2002u);
 }
 
+TEST_F(GrpcPeerChecksTest, RecordedIncarnationsArePassedOnOnlyByAdmittedMembers) {
+  std::string error;
+  std::filesystem::create_directories(dir_ + "/r");
+  std::filesystem::create_directories(dir_ + "/p");
+  std::filesystem::create_directories(dir_ + "/w");
+  std::shared_ptr<PeerIncarnationBook> receiver_book =
+      PeerIncarnationBook::open(dir_ + "/r", &error);
+  std::shared_ptr<PeerIncarnationBook> peer_book = PeerIncarnationBook::open(dir_ + "/p", &error);
+  std::shared_ptr<PeerIncarnationBook> wiped_book = PeerIncarnationBook::open(dir_ + "/w", &error);
+  ASSERT_TRUE(receiver_book && peer_book && wiped_book) << error;
+  // Member 2 heard from member 3 (incarnation 0x33) and from member 4; member
+  // 1 never heard from either.
+  ASSERT_TRUE(peer_book->admit(3, 0x33).admitted());
+  ASSERT_TRUE(peer_book->admit(4, 0x44).admitted());
+  ASSERT_TRUE(receiver_book->admit(4, 0x4444).admitted());  // conflicting: kept
+  auto receiver = transport();
+  RecordingHandler handler;
+  receiver->set_incarnation(0x11, receiver_book);
+  receiver->start(1, kCluster, &handler);
+  auto peer = transport();
+  RecordingHandler unused;
+  peer->set_incarnation(0x22, peer_book);
+  peer->start(2, kCluster, &unused);
+  peer->set_peer(1, address(*receiver));
+  send_until(*peer, 2, handler, 1, after(kSlack * 3));
+  ASSERT_GE(handler.count(), 1u);
+  EXPECT_EQ(receiver_book->known(3), 0x33u);
+  EXPECT_EQ(receiver_book->known(4), 0x4444u) << "a passed-on entry replaced a recorded one";
+  EXPECT_EQ(receiver_book->known(2), 0x22u);
+
+  // Member 3 comes back wiped (another incarnation) and knows of member 9:
+  // member 1 refuses it, though it never heard from it directly, and learns
+  // nothing from it.
+  ASSERT_TRUE(wiped_book->admit(9, 0x99).admitted());
+  auto wiped = transport();
+  wiped->set_incarnation(0x3333, wiped_book);
+  wiped->start(3, kCluster, &unused);
+  wiped->set_peer(1, address(*receiver));
+  const std::size_t before = handler.count();
+  const Deadline refuse_until = after(milliseconds(2000));
+  while (Clock::now() < refuse_until) {
+    wiped->send(heartbeat(3, 1));
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(handler.count(), before);
+  EXPECT_FALSE(receiver_book->known(9).has_value());
+  wiped->stop();
+  peer->stop();
+  receiver->stop();
+}
+
 TEST_F(GrpcPeerChecksTest, NobodyListeningMeansNoAnswersWithinTheBound) {
   auto asker = transport();
   RecordingHandler unused;
