@@ -2,6 +2,9 @@
 // checks can fail (a checker that never fails proves nothing).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "sidecar/raft/sim/kv_state_machine.h"
 #include "sidecar/raft/sim/safety_checker.h"
 #include "sidecar/raft/sim/sim_network.h"
@@ -59,6 +62,46 @@ TEST(SimNetwork, CutLinksBlockOneDirectionAndInFlightMessagesAreLost) {
   back.to = 1;
   EXPECT_EQ(net.send(back, 0, false, p, rng), SimNetwork::SendResult::kQueued);
   EXPECT_EQ(net.take_due(1, 1'000'000, rng).size(), 1u);
+}
+
+TEST(SimNetwork, HealedLinksDeliverInSendOrderWhileFaultyLinksMayReorder) {
+  FaultProfile p;
+  p.min_delay_units = 1;
+  p.max_delay_units = kTickUnits;
+  p.drop_ppm = 0;  // only the order is under test
+  p.duplicate_ppm = 0;
+  auto deliveries = [&](bool faults, std::uint64_t seed) {
+    SimNetwork net;
+    SimRandom rng(seed);
+    for (std::uint64_t i = 1; i <= 50; ++i) {
+      for (NodeId from : {NodeId{1}, NodeId{3}}) {
+        Message m;
+        m.from = from;
+        m.to = 2;
+        m.index = i;
+        EXPECT_EQ(net.send(m, i, faults, p, rng), SimNetwork::SendResult::kQueued);
+      }
+    }
+    std::map<NodeId, std::vector<Index>> order;
+    for (std::uint64_t now = 0; now <= 60 + kTickUnits; ++now) {
+      for (const Message& m : net.take_due(2, now, rng)) order[m.from].push_back(m.index);
+    }
+    return order;
+  };
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (const auto& [from, indexes] : deliveries(false, seed)) {
+      ASSERT_EQ(indexes.size(), 50u);
+      EXPECT_TRUE(std::is_sorted(indexes.begin(), indexes.end()))
+          << "seed " << seed << " from " << from;
+    }
+  }
+  bool reordered = false;
+  for (std::uint64_t seed = 1; seed <= 20 && !reordered; ++seed) {
+    for (const auto& [from, indexes] : deliveries(true, seed)) {
+      reordered |= !std::is_sorted(indexes.begin(), indexes.end());
+    }
+  }
+  EXPECT_TRUE(reordered) << "the faulty network should reorder some messages";
 }
 
 TEST(SafetyChecker, ReportsTwoLeadersInOneTerm) {

@@ -1,6 +1,8 @@
 // SimNetwork (see sim_network.h).
 #include "sidecar/raft/sim/sim_network.h"
 
+#include <algorithm>
+
 namespace raftmeta::raft::sim {
 
 SimNetwork::SendResult SimNetwork::send(const Message& m, std::uint64_t now, bool faults,
@@ -13,7 +15,13 @@ SimNetwork::SendResult SimNetwork::send(const Message& m, std::uint64_t now, boo
       faults ? profile.max_delay_units
              : std::min<std::uint64_t>(profile.max_delay_units, kTickUnits);
   for (int i = 0; i < copies; ++i) {
-    q.push_back(InFlight{now + rng.uniform(profile.min_delay_units, max_delay), m});
+    std::uint64_t due = now + rng.uniform(profile.min_delay_units, max_delay);
+    if (!faults) {
+      std::uint64_t& last = last_ordered_due_[{m.from, m.to}];
+      due = std::max(due, last);
+      last = due;
+    }
+    q.push_back(InFlight{due, m, next_seq_++, !faults});
   }
   return SendResult::kQueued;
 }
@@ -23,17 +31,33 @@ std::vector<Message> SimNetwork::take_due(NodeId to, std::uint64_t now, SimRando
   const auto it = queues_.find(to);
   if (it == queues_.end()) return out;
   auto& q = it->second;
+  std::vector<InFlight> due;
   std::size_t keep = 0;
   for (std::size_t i = 0; i < q.size(); ++i) {
     if (q[i].deliver_at <= now) {
-      if (!is_cut(q[i].message.from, to)) out.push_back(std::move(q[i].message));
+      if (!is_cut(q[i].message.from, to)) due.push_back(std::move(q[i]));
     } else {
       if (keep != i) q[keep] = std::move(q[i]);
       ++keep;
     }
   }
   q.resize(keep);
-  rng.shuffle(out);
+  rng.shuffle(due);
+  // Ordered messages of one sender go back into the places they took, in
+  // the order they were sent.
+  std::map<NodeId, std::vector<std::size_t>> places;
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    if (due[i].ordered) places[due[i].message.from].push_back(i);
+  }
+  for (const auto& [from, at] : places) {
+    std::vector<InFlight> items;
+    for (const std::size_t i : at) items.push_back(std::move(due[i]));
+    std::sort(items.begin(), items.end(),
+              [](const InFlight& a, const InFlight& b) { return a.seq < b.seq; });
+    for (std::size_t k = 0; k < at.size(); ++k) due[at[k]] = std::move(items[k]);
+  }
+  out.reserve(due.size());
+  for (auto& d : due) out.push_back(std::move(d.message));
   return out;
 }
 

@@ -24,7 +24,9 @@ class SimNetwork {
   enum class SendResult { kQueued, kDropped, kBlocked };
 
   // Queues `m` for delivery after a random delay. With `faults` false (the
-  // healed phase) nothing is dropped or duplicated.
+  // healed phase) nothing is dropped or duplicated, and the messages of one
+  // link arrive in the order they were sent, as on the node's gRPC streams
+  // (during faults they may be reordered, as across reconnects).
   SendResult send(const Message& m, std::uint64_t now, bool faults, const FaultProfile& profile,
                   SimRandom& rng);
   // Messages for `to` due at `now`, in random order; messages on a link cut
@@ -44,8 +46,13 @@ class SimNetwork {
   struct InFlight {
     std::uint64_t deliver_at = 0;
     Message message;
+    std::uint64_t seq = 0;  // send order
+    bool ordered = false;   // sent while healed: FIFO on its link
   };
   std::map<NodeId, std::vector<InFlight>> queues_;
+  // Per link (from, to): the latest delivery time of an ordered message.
+  std::map<std::pair<NodeId, NodeId>, std::uint64_t> last_ordered_due_;
+  std::uint64_t next_seq_ = 1;
   std::set<std::pair<NodeId, NodeId>> cut_;
 };
 
