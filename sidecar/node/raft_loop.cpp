@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "e2e/cluster/chaos/planted_bugs.h"
 #include "sidecar/health/failpoints.h"
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/forwarding.h"
@@ -483,6 +484,18 @@ void RaftLoop::complete_writes() {
     if (write.hard_state) cache_->set_hard_state(*write.hard_state);
     if (write.entries) {
       raw_->on_persisted(write.entries->back().index, write.entries->back().term);
+      // PLANTED BUG ack-before-commit (raftmeta-node-planted only; a constant
+      // false elsewhere, see e2e/cluster/chaos/planted_bugs.h): a leader
+      // answers its proposals as soon as they are on its own disk, before a
+      // quorum has them.
+      if (chaos::planted::enabled(chaos::planted::Bug::kAckBeforeCommit) &&
+          soft_.role == raft::Role::kLeader) {
+        for (const raft::Entry& e : *write.entries) {
+          for (auto& done : shared_->registry.resolve_applied(e.index, e.term, ApplyOutcome{})) {
+            done();
+          }
+        }
+      }
     } else if (write.snapshot) {
       raw_->on_persisted(write.snapshot->meta.index, write.snapshot->meta.term);
     }

@@ -5,6 +5,11 @@
 // operations involved. The same scenario against the real raftmeta-node is
 // the control: it must stay linearizable, so the anomaly is the bug's.
 //
+// ack-before-commit: the leader is cut off from its peers (peer-send error),
+// a commit sent to it alone is acknowledged from its own disk, a new leader is
+// elected without it, and after healing a linearizable read shows the older
+// offset (the real node never acknowledges that commit).
+//
 // lease-without-clock: the leader's Raft loop is blocked (failpoint), so its
 // lease is never renewed nor cleared; the other two elect a new leader and
 // acknowledge a newer offset; a lease read at the old leader then returns the
@@ -71,8 +76,8 @@ class Recorder {
   // Offset commit of `value` for `group` through any of `endpoints`
   // (retried with the same request id). Recorded as ok or unknown.
   bool commit(const std::vector<std::string>& endpoints, const std::string& group,
-              std::int64_t value) {
-    ctl::EndpointClient client(endpoints, {.total_timeout = milliseconds(10000),
+              std::int64_t value, milliseconds budget = milliseconds(10000)) {
+    ctl::EndpointClient client(endpoints, {.total_timeout = budget,
                                            .attempt_timeout = milliseconds(1500),
                                            .retry_backoff = milliseconds(50)});
     v1::CommitOffsetsRequest req;
@@ -131,6 +136,39 @@ class Recorder {
     v1::FetchOffsetsResponse resp;
     const grpc::Status status = v1::Metadata::Stub(channel).FetchOffsets(&ctx, req, &resp);
     last_read_error_ = status.error_message();
+    if (!status.ok()) return std::nullopt;
+    op.complete_ns = now_ns();
+    op.output = resp.offsets_size() > 0 ? resp.offsets(0).offset() : -1;
+    op.revision = resp.revision();
+    record(op);
+    return op.output;
+  }
+
+  // A linearizable read of `group`'s offset through any of `endpoints`
+  // (retried); recorded when answered.
+  std::optional<std::int64_t> linearizable_read(const std::vector<std::string>& endpoints,
+                                                const std::string& group) {
+    ctl::EndpointClient client(endpoints, {.total_timeout = milliseconds(10000),
+                                           .attempt_timeout = milliseconds(1500),
+                                           .retry_backoff = milliseconds(50)});
+    v1::FetchOffsetsRequest req;
+    req.mutable_read()->set_cluster_id(cluster_id_);
+    req.mutable_read()->set_consistency(v1::CONSISTENCY_LINEARIZABLE);
+    req.set_group_id(group);
+    auto* p = req.add_partitions();
+    p->set_topic(Workload::kOffsetsTopic);
+    p->set_partition(0);
+    Operation op;
+    op.client = 3;
+    op.key = group;
+    op.kind = OpKind::kOffsetFetch;
+    op.level = ReadLevel::kLinearizable;
+    op.invoke_ns = now_ns();
+    v1::FetchOffsetsResponse resp;
+    const grpc::Status status = client.call(false, [&](const auto& ch, grpc::ClientContext* ctx) {
+      resp.Clear();
+      return v1::Metadata::Stub(ch).FetchOffsets(ctx, req, &resp);
+    });
     if (!status.ok()) return std::nullopt;
     op.complete_ns = now_ns();
     op.output = resp.offsets_size() > 0 ? resp.offsets(0).offset() : -1;
@@ -240,6 +278,87 @@ ScenarioResult lease_scenario(const std::string& binary, const std::string& name
   return result;
 }
 
+// The ack-before-commit scenario on a fresh 3-member cluster of `binary`:
+// the leader can no longer send to its peers (peer-send error), a commit sent
+// to it alone is answered (planted: on its own disk only) or not (the real
+// node: never committed), the others elect a new leader, the old one rejoins
+// and its unreplicated entry is replaced; a linearizable read then shows the
+// older offset.
+ScenarioResult ack_scenario(const std::string& binary, const std::string& name, int port_base,
+                            bool until_acknowledged) {
+  ScenarioResult result;
+  e2e::ClusterOptions co;
+  co.cluster_id = "planted-" + name;
+  co.binary = binary;
+  co.port_base_hint = port_base;
+  e2e::ProcessCluster cluster(co);
+  std::string error;
+  if (!cluster.start_all(&error)) {
+    result.trace = "start: " + error;
+    return result;
+  }
+  const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
+  WorkloadOptions wo;
+  wo.cluster_id = co.cluster_id;
+  wo.clients = 1;
+  std::vector<std::string> all;
+  for (std::uint64_t id : cluster.ids()) {
+    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
+    all.push_back(cluster.client_address(id));
+  }
+  Workload setup(wo, SteadyClock::now(), nullptr);
+  if (!cluster.wait_leader(leader_wait) || !setup.setup(milliseconds(30000), &error)) {
+    result.trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
+    return result;
+  }
+  Recorder rec(co.cluster_id, name + "-client");
+  const std::string group = "planted-group";
+  std::int64_t value = 0;
+  bool acknowledged = false;
+  for (int attempt = 0;
+       attempt < kAttempts && !(result.ran && (acknowledged || !until_acknowledged)); ++attempt) {
+    const auto leader = cluster.wait_leader(leader_wait);
+    if (!leader) continue;
+    std::vector<std::uint64_t> others;
+    for (std::uint64_t id : cluster.ids()) {
+      if (id != *leader) others.push_back(id);
+    }
+    if (!rec.commit(all, group, ++value)) continue;
+    if (!cluster.set_failpoint(*leader, "peer-send", "error")) continue;
+    // One attempt at the cut-off leader only, shorter than its CheckQuorum.
+    acknowledged = rec.commit({cluster.client_address(*leader)}, group, ++value,
+                              milliseconds(co.election_ms / 2));
+    const auto successor = cluster.wait_leader(leader_wait, others);
+    cluster.set_failpoint(*leader, "peer-send", "off");
+    if (!successor) continue;
+    // Healed: every member applied the new leader's commit index.
+    const bool converged = cluster.wait_until(
+        [&] {
+          const auto l = cluster.view(*successor);
+          if (!l.answered || l.role != "leader") return false;
+          for (std::uint64_t id : cluster.ids()) {
+            const auto v = cluster.view(id);
+            if (!v.answered || v.applied < l.commit || v.leader_id != *successor) return false;
+          }
+          return true;
+        },
+        leader_wait, milliseconds(50));
+    if (!converged) continue;
+    const auto read = rec.linearizable_read(all, group);
+    result.ran = read.has_value();
+    result.trace += "attempt " + std::to_string(attempt + 1) + ": leader " +
+                    std::to_string(*leader) + " cut off, commit of " + std::to_string(value) +
+                    " at it " + (acknowledged ? "acknowledged" : "not acknowledged") +
+                    ", new leader " + std::to_string(*successor) +
+                    ", read after healing: " + (read ? std::to_string(*read) : "no answer") + "\n";
+  }
+  if (!result.ran || (until_acknowledged && !acknowledged)) {
+    result.trace += cluster.diagnostics(20);
+  }
+  result.check = check_linearizability(rec.history(), CheckOptions{});
+  return result;
+}
+
 // Runs `scenario` on fresh clusters until one reaches its decisive step
 // (a set-up that failed on a loaded machine does not fail the test).
 template <typename Scenario>
@@ -274,6 +393,29 @@ TEST(PlantedBugs, LeaseScenarioWithoutThePlantedBugIsClean) {
   const ScenarioResult r = on_fresh_clusters(25700, [](int port) {
     return lease_scenario(e2e::node_binary(), "lease-control", port, false);
   });
+  std::cout << r.trace << r.check.summary() << std::flush;
+  ASSERT_TRUE(r.ran) << r.trace;
+  EXPECT_EQ(r.check.verdict, Verdict::kLinearizable) << r.check.summary();
+}
+
+TEST(PlantedBugs, AckBeforeCommitIsCaught) {
+  ScopedEnv bug(planted::kEnvVar, "ack-before-commit");
+  const ScenarioResult r = on_fresh_clusters(
+      25800, [](int port) { return ack_scenario(planted_binary(), "ack", port, true); });
+  std::cout << r.trace << r.check.summary() << std::flush;
+  ASSERT_TRUE(r.ran) << r.trace;
+  EXPECT_EQ(r.check.verdict, Verdict::kNotLinearizable) << r.check.summary();
+  ASSERT_FALSE(r.check.anomalies.empty());
+  // The report names the read that cannot follow the acknowledged commit.
+  const std::string& report = r.check.anomalies[0].report;
+  EXPECT_NE(report.find("cannot place"), std::string::npos) << report;
+  EXPECT_NE(report.find("offset-commit"), std::string::npos) << report;
+}
+
+// Control: on the real node the cut-off leader never acknowledges the commit.
+TEST(PlantedBugs, AckScenarioWithoutThePlantedBugIsClean) {
+  const ScenarioResult r = on_fresh_clusters(
+      25900, [](int port) { return ack_scenario(e2e::node_binary(), "ack-control", port, false); });
   std::cout << r.trace << r.check.summary() << std::flush;
   ASSERT_TRUE(r.ran) << r.trace;
   EXPECT_EQ(r.check.verdict, Verdict::kLinearizable) << r.check.summary();
