@@ -14,8 +14,8 @@
 #include "sidecar/node/completion.h"
 #include "sidecar/node/deadline_timer.h"
 #include "sidecar/node/forwarding.h"
-#include "sidecar/node/node_shared.h"
 #include "sidecar/node/member_incarnation.h"
+#include "sidecar/node/node_shared.h"
 #include "sidecar/node/node_snapshot.h"
 #include "sidecar/node/peer_incarnation_book.h"
 #include "sidecar/node/raft_loop.h"
@@ -40,6 +40,12 @@ health::ReadConsistency metric_level(Consistency level) {
       break;
   }
   return health::ReadConsistency::kStale;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // A non-zero seed for the core's randomized election timeout.
@@ -88,6 +94,7 @@ class Node::Handler final : public TransportHandler {
         Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(1, request.timeout_ms));
     bool queued;
     if (request.kind == ForwardRequest::Kind::kPropose) {
+      if (o.restamp_forwarded) o.restamp_forwarded(&request.command, wall_clock_ms());
       queued = shared_->inbox.try_push(
           ProposeItem{std::move(request.command), deadline, true,
                       [reply](ProposeReply p) { reply(to_forward_response(p)); }});
@@ -153,8 +160,7 @@ std::unique_ptr<Node> Node::start(NodeOptions options, std::shared_ptr<Applier> 
   // written before the probe has allowed a bootstrap, so a refused start
   // leaves the directory as empty as it found it.
   std::string why_not;
-  std::shared_ptr<PeerIncarnationBook> book =
-      PeerIncarnationBook::open(options.data_dir, &why_not);
+  std::shared_ptr<PeerIncarnationBook> book = PeerIncarnationBook::open(options.data_dir, &why_not);
   if (!book) {
     *error = why_not;
     return nullptr;
@@ -437,22 +443,22 @@ void submit_read_barrier(NodeShared& shared, Consistency level, Deadline deadlin
       }
       const raft::Index commit = shared.commit.load(std::memory_order_acquire);
       NodeShared* s = &shared;  // the registry is part of it and answers first
-      shared.registry.register_read(commit, [s, done = std::move(done)](bool served,
-                                                                        raft::Index applied) {
-        ReadBarrierReply reply;
-        if (!served) {
-          reply.status.code = kUnavailable;
-          reply.status.message = "the node is stopping";
-        } else if (lease_ended(*s)) {
-          // Checked again when served: the lease may have ended, or a
-          // transfer begun, while the read waited for the apply loop.
-          reply.status.code = kUnavailable;
-          reply.status.message = "the leader lease ended while the read waited; retry";
-        } else {
-          reply.revision = applied;
-        }
-        done(std::move(reply));
-      });
+      shared.registry.register_read(
+          commit, [s, done = std::move(done)](bool served, raft::Index applied) {
+            ReadBarrierReply reply;
+            if (!served) {
+              reply.status.code = kUnavailable;
+              reply.status.message = "the node is stopping";
+            } else if (lease_ended(*s)) {
+              // Checked again when served: the lease may have ended, or a
+              // transfer begun, while the read waited for the apply loop.
+              reply.status.code = kUnavailable;
+              reply.status.message = "the leader lease ended while the read waited; retry";
+            } else {
+              reply.revision = applied;
+            }
+            done(std::move(reply));
+          });
       return;
     }
     case Consistency::kLinearizable: {
@@ -610,10 +616,7 @@ void Node::run_leader_duties() {
   while (!duties_cv_.wait_for(lock, interval, [&] { return duties_stop_; })) {
     lock.unlock();
     if (status()->role == raft::Role::kLeader) {
-      const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
-      std::string command = o.leader_command(now_ms);
+      std::string command = o.leader_command(wall_clock_ms());
       if (!command.empty()) {
         ProposeReply r = propose(std::move(command), Clock::now() + interval);
         if (!r.status.ok()) {

@@ -111,6 +111,13 @@ struct NodeOptions {
   // published state. 0 or an empty function: never.
   int fence_interval_ms = 1000;
   std::function<std::string(std::int64_t now_ms)> leader_command;
+  // A write forwarded by a follower is stamped with the follower's wall
+  // clock; the member that receives it calls this (on a transport thread,
+  // before the command enters its Raft loop) to stamp it with its own clock,
+  // so session decisions (broker heartbeats and fencing) use the leader's
+  // clock only. Returns false to leave a command it cannot parse unchanged.
+  // Must not block. Empty: commands are proposed as forwarded.
+  std::function<bool(std::string* command, std::int64_t now_ms)> restamp_forwarded;
   // Seed for the core's randomized election timeout (0: a random seed on
   // every start; set it only for reproducible tests).
   std::uint64_t seed = 0;

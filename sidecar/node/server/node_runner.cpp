@@ -201,6 +201,10 @@ int run_node(int argc, char** argv) {
     return state::make_fence_command(state::expired_brokers(*state_machine->current(), now_ms),
                                      now_ms);
   };
+  // Forwarded writes (heartbeats included) are re-stamped with the clock of
+  // the member that proposes them: a follower whose clock lags must not make
+  // a live broker look expired.
+  options.restamp_forwarded = state::restamp_leader_time;
   std::unique_ptr<Node> node = Node::start(options, state_machine, transport.get(),
                                            NodeHealth{&stamps, &failpoints, &metrics}, &error);
   if (!node) {

@@ -33,4 +33,12 @@ std::string make_fence_command(const std::vector<v1::FenceBrokers::Target>& targ
   return serialize_deterministic(command);
 }
 
+bool restamp_leader_time(std::string* command, std::int64_t now_ms) {
+  v1::Command parsed;
+  if (!parsed.ParseFromString(*command)) return false;
+  parsed.set_leader_time_ms(now_ms);
+  *command = serialize_deterministic(parsed);
+  return true;
+}
+
 }  // namespace raftmeta::state

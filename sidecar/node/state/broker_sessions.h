@@ -32,4 +32,9 @@ std::vector<v1::FenceBrokers::Target> expired_brokers(const State& state, std::i
 std::string make_fence_command(const std::vector<v1::FenceBrokers::Target>& targets,
                                std::int64_t now_ms);
 
+// Stamps an encoded Command with the receiving leader's clock (a forwarded
+// write carries the forwarding member's clock). False, and *command left
+// unchanged, when it does not parse.
+bool restamp_leader_time(std::string* command, std::int64_t now_ms);
+
 }  // namespace raftmeta::state

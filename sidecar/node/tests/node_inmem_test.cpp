@@ -43,6 +43,33 @@ TEST(NodeInMemory, WritesThroughAnyMemberReachEveryMember) {
   }
 }
 
+TEST(NodeInMemory, ForwardedWritesAreRestampedByTheMemberThatProposesThem) {
+  TestCluster c(3);
+  // Each member marks the commands it receives forwarded with its own id
+  // (raftmeta-node stamps its wall clock there).
+  c.set_restamp_forwarded([](raft::NodeId self) {
+    return [self](std::string* command, std::int64_t now_ms) {
+      EXPECT_GT(now_ms, 0);
+      *command += "@" + std::to_string(self);
+      return true;
+    };
+  });
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = a_follower(c, leader);
+  ProposeReply via_follower = c.write(follower, set("forwarded", "v"));
+  ASSERT_TRUE(via_follower.status.ok()) << via_follower.status.message;
+  ProposeReply direct = c.write(leader, set("direct", "v"));
+  ASSERT_TRUE(direct.status.ok()) << direct.status.message;
+  for (raft::NodeId id : c.ids()) {
+    ASSERT_TRUE(c.wait_applied(id, direct.index)) << "member " << id;
+    const auto state = c.kv(id).current();
+    EXPECT_EQ(state->data.at("forwarded"), "v@" + std::to_string(leader)) << "member " << id;
+    EXPECT_EQ(state->data.at("direct"), "v") << "member " << id;
+  }
+}
+
 TEST(NodeInMemory, CommandFailingAtApplyAnswersItsErrorAndAdvancesRevision) {
   TestCluster c(3);
   c.start_all();

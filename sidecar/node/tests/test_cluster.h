@@ -95,7 +95,15 @@ class TestCluster {
     o.fence_interval_ms = 100;
     o.apply_stall_ms = apply_stall_ms_;
     if (leader_command_) o.leader_command = leader_command_(id);
+    if (restamp_forwarded_) o.restamp_forwarded = restamp_forwarded_(id);
     return o;
+  }
+
+  // Gives each member started from now on a restamp_forwarded hook made by
+  // `make`.
+  void set_restamp_forwarded(
+      std::function<std::function<bool(std::string*, std::int64_t)>(raft::NodeId)> make) {
+    restamp_forwarded_ = std::move(make);
   }
 
   // Gives each member started from now on a leader duty made by `make`.
@@ -224,6 +232,7 @@ class TestCluster {
   ApplierFactory factory_;
   int apply_stall_ms_ = 10000;
   std::function<std::function<std::string(std::int64_t)>(raft::NodeId)> leader_command_;
+  std::function<std::function<bool(std::string*, std::int64_t)>(raft::NodeId)> restamp_forwarded_;
   std::map<raft::NodeId, std::string> initial_;
   std::map<raft::NodeId, Member> members_;
 };

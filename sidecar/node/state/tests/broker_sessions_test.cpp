@@ -54,6 +54,27 @@ TEST(BrokerSessionsTest, FenceCommandCarriesTheTimeAndTargets) {
   EXPECT_TRUE(make_fence_command({}, 1234).empty());
 }
 
+TEST(BrokerSessionsTest, RestampSetsTheLeaderTimeAndKeepsTheRestOfTheCommand) {
+  v1::Command command;
+  command.set_leader_time_ms(1000);  // a follower's clock
+  command.mutable_header()->set_client_id("broker-7");
+  command.mutable_header()->set_request_id(42);
+  command.mutable_broker_heartbeat()->set_broker_id(7);
+  std::string bytes = command.SerializeAsString();
+  ASSERT_TRUE(restamp_leader_time(&bytes, 5000));
+  v1::Command restamped;
+  ASSERT_TRUE(restamped.ParseFromString(bytes));
+  EXPECT_EQ(restamped.leader_time_ms(), 5000);
+  EXPECT_EQ(restamped.header().client_id(), "broker-7");
+  EXPECT_EQ(restamped.header().request_id(), 42u);
+  EXPECT_EQ(restamped.broker_heartbeat().broker_id(), 7);
+
+  std::string garbage = "\xff\xff\xff not a command";
+  const std::string before = garbage;
+  EXPECT_FALSE(restamp_leader_time(&garbage, 5000));
+  EXPECT_EQ(garbage, before);
+}
+
 TEST(BrokerSessionsTest, ExtremeClockValuesDoNotOverflow) {
   v1::Broker broker;
   broker.set_session_timeout_ms(1000);
