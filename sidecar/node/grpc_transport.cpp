@@ -378,6 +378,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopped_ || queue_.size() >= options_.max_queued_batches) return false;
+      remember_snapshot(batch);
       queue_.push_back(std::move(batch));
     }
     cv_.notify_one();
@@ -461,8 +462,11 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms),
                    [&] { return stopped_ || reconnect_; });
-      // Batches queued while disconnected are stale by now; Raft resends.
+      // Batches queued while disconnected are stale by now; Raft resends
+      // them, except a snapshot: the leader waits for its answer without
+      // resending, so the link sends it again on the next stream.
       queue_.clear();
+      if (undelivered_snapshot_) queue_.push_back(*undelivered_snapshot_);
       backoff_ms = std::min(backoff_ms * 2, options_.max_backoff_ms);
     }
   }
@@ -508,8 +512,24 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
     gossiped_version_ = version;
   }
 
+  // Keeps a copy of the snapshot message in `batch` (the newest replaces an
+  // older one) until its last chunk was written. REQUIRES mu_ held.
+  void remember_snapshot(const MessageBatch& batch) {
+    for (const raft::Message& m : batch.messages) {
+      if (!m.snapshot) continue;
+      MessageBatch copy = batch;
+      copy.messages.clear();
+      copy.messages.push_back(m);
+      undelivered_snapshot_ = std::move(copy);
+    }
+  }
+
   void record_sent(const v1::SnapshotChunk& chunk) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (chunk.last() && undelivered_snapshot_ &&
+        undelivered_snapshot_->messages.front().snapshot->meta.index == chunk.snapshot_index()) {
+      undelivered_snapshot_.reset();
+    }
     SnapshotTransfer& t = sending_.emplace();
     t.peer = id_;
     t.outgoing = true;
@@ -575,6 +595,9 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
   bool reconnect_ = false;
   bool stopped_ = false;
   std::optional<SnapshotTransfer> sending_;  // the latest snapshot sent
+  // The latest snapshot handed to the link whose last chunk has not been
+  // written yet: queued again after a broken stream (see run()).
+  std::optional<MessageBatch> undelivered_snapshot_;
 };
 
 // --------------------------------------------------------------- transport --
@@ -674,57 +697,46 @@ std::vector<HelloAnswer> GrpcTransport::hello(const std::map<raft::NodeId, std::
                                               const std::string& cluster_id, raft::NodeId self,
                                               std::uint64_t incarnation,
                                               std::chrono::milliseconds timeout) {
+  // One blocking call per peer, each on its own short-lived thread and with
+  // the common deadline; every gRPC object is created and destroyed on the
+  // thread that owns it (a channel released inside a completion callback
+  // aborted gRPC 1.51 under load).
   struct Call {
     raft::NodeId peer = raft::kNoNode;
-    grpc::ClientContext context;
-    v1::HelloRequest request;
-    v1::HelloResponse response;
-    std::unique_ptr<v1::Raft::Stub> stub;
+    std::string address;
     grpc::Status status;
+    v1::HelloResponse response;
   };
-  struct Pending {
-    std::mutex mu;  // leaf: guards left
-    std::condition_variable cv;
-    std::size_t left = 0;
-  };
-  auto pending = std::make_shared<Pending>();
-  std::vector<std::shared_ptr<Call>> calls;
-  const auto deadline = std::chrono::system_clock::now() + timeout;
+  std::vector<Call> calls;
   for (const auto& [id, address] : peers) {
-    if (id == self) continue;
-    auto call = std::make_shared<Call>();
-    call->peer = id;
-    call->stub = v1::Raft::NewStub(make_channel(address, options_));
-    call->context.set_deadline(deadline);
-    call->request.set_cluster_id(cluster_id);
-    call->request.set_from(self);
-    call->request.set_to(id);
-    call->request.set_incarnation(incarnation);
-    calls.push_back(call);
+    if (id != self) calls.push_back(Call{id, address, {}, {}});
   }
-  pending->left = calls.size();
-  for (const auto& call : calls) {
-    call->stub->async()->Hello(&call->context, &call->request, &call->response,
-                               [call, pending](grpc::Status status) {
-                                 call->status = std::move(status);
-                                 std::lock_guard<std::mutex> lock(pending->mu);
-                                 if (--pending->left == 0) pending->cv.notify_all();
-                               });
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  std::vector<std::thread> threads;
+  threads.reserve(calls.size());
+  for (Call& call : calls) {
+    threads.emplace_back([&call, &cluster_id, self, incarnation, deadline, this] {
+      pthread_setname_np(pthread_self(), "hello-probe");
+      auto stub = v1::Raft::NewStub(make_channel(call.address, options_));
+      grpc::ClientContext context;
+      context.set_deadline(deadline);
+      v1::HelloRequest request;
+      request.set_cluster_id(cluster_id);
+      request.set_from(self);
+      request.set_to(call.peer);
+      request.set_incarnation(incarnation);
+      call.status = stub->Hello(&context, request, &call.response);
+    });
   }
-  {
-    // Every call ends by its deadline (gRPC enforces it); wait for all so
-    // none outlives this function's view of it.
-    std::unique_lock<std::mutex> lock(pending->mu);
-    pending->cv.wait(lock, [&] { return pending->left == 0; });
-  }
+  for (std::thread& t : threads) t.join();  // each call ends by the deadline
   std::vector<HelloAnswer> answers;
-  for (const auto& call : calls) {
-    if (!call->status.ok()) {
-      spdlog::info("bootstrap probe: member {} did not answer ({})", call->peer,
-                   call->status.error_message());
+  for (const Call& call : calls) {
+    if (!call.status.ok()) {
+      spdlog::info("bootstrap probe: member {} did not answer ({})", call.peer,
+                   call.status.error_message());
       continue;
     }
-    answers.push_back(HelloAnswer{call->peer, call->response.known_incarnation()});
+    answers.push_back(HelloAnswer{call.peer, call.response.known_incarnation()});
   }
   return answers;
 }

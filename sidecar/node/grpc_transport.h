@@ -10,6 +10,10 @@
 // GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS and gRPC's reconnect backoff
 // near 1 s, a local subchannel pool (one connection per peer) and message
 // size limits. Snapshot messages travel in chunks of snapshot_chunk_bytes.
+// Batches queued while a stream was broken are dropped (Raft resends), except
+// the latest snapshot whose last chunk was not written yet: it is sent again
+// on the next stream, because a leader waits for a snapshot's answer without
+// resending it (nothing reports the loss to the Raft core).
 // Forwarded requests use the callback API with the request's deadline.
 //
 // Inbound: the transport runs the Raft service on listen_address. A stream

@@ -206,6 +206,61 @@ TEST_F(GrpcPeerChecksTest, RecordedIncarnationsArePassedOnOnlyByAdmittedMembers)
   receiver->stop();
 }
 
+// A leader waits for a snapshot's answer and does not resend it: a snapshot
+// handed to the link while the peer is not listening yet must still arrive
+// once it listens, without being sent again.
+TEST_F(GrpcPeerChecksTest, ASnapshotQueuedWhileThePeerIsDownArrivesWhenItComesUp) {
+  std::string port;
+  {
+    auto probe = transport();
+    port = std::to_string(probe->bound_port());
+    probe->stop();
+  }
+  auto sender = transport(512);
+  RecordingHandler unused;
+  sender->start(2, kCluster, &unused);
+  sender->set_peer(1, "127.0.0.1:" + port);
+  MessageBatch batch = heartbeat(2, 1);
+  batch.messages.clear();
+  raft::Message m;
+  m.type = raft::MessageType::kSnapshot;
+  m.from = 2;
+  m.to = 1;
+  m.term = 3;
+  raft::Snapshot snapshot;
+  snapshot.meta.index = 55;
+  snapshot.meta.term = 3;
+  snapshot.meta.conf.voters = {1, 2};
+  snapshot.data = std::string(3000, 's');
+  m.snapshot = snapshot;
+  batch.messages.push_back(m);
+  ASSERT_TRUE(sender->send(batch));
+  // Let the link fail at least once (connection refused, backoff).
+  std::this_thread::sleep_for(milliseconds(500));
+
+  GrpcTransportOptions o;
+  o.listen_address = "127.0.0.1:" + port;
+  GrpcTransport receiver(o);
+  std::string error;
+  ASSERT_TRUE(receiver.listen(&error)) << error;
+  RecordingHandler handler;
+  receiver.start(1, kCluster, &handler);
+  const Deadline deadline = after(kSlack * 3);
+  while (Clock::now() < deadline && handler.count() == 0) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(handler.count(), 1u);
+  const std::vector<MessageBatch> got = handler.batches();
+  ASSERT_TRUE(got[0].messages.at(0).snapshot.has_value());
+  EXPECT_EQ(got[0].messages[0].snapshot->meta.index, 55u);
+  EXPECT_EQ(got[0].messages[0].snapshot->data.size(), 3000u);
+  // Delivered once: the link forgets it after its last chunk went out.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(handler.count(), 1u);
+  sender->stop();
+  receiver.stop();
+}
+
 TEST_F(GrpcPeerChecksTest, NobodyListeningMeansNoAnswersWithinTheBound) {
   auto asker = transport();
   RecordingHandler unused;
