@@ -7,6 +7,11 @@
 // nothing. The loop that answers in time cancels the entry, so entries live
 // only as long as their request is in flight.
 //
+// Wake-ups: the timer thread sleeps until the earliest deadline, and at most
+// kIdlePoll when nothing is scheduled; schedule() wakes it only when the new
+// deadline is earlier than the thread's planned wake-up. Client deadlines
+// are usually seconds away, so a request normally costs no wake-up at all.
+//
 // Threads: schedule() from request handler threads; cancel() from whichever
 // thread answers (raft-loop, apply-loop, transport threads, the caller);
 // Entry::expire() runs on the "deadline-timer" thread (or on the thread that
@@ -16,6 +21,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -30,6 +36,8 @@ namespace raftmeta::node {
 class DeadlineTimer {
  public:
   using Clock = std::chrono::steady_clock;
+  // Longest the thread sleeps with nothing scheduled.
+  static constexpr std::chrono::milliseconds kIdlePoll{1000};
 
   class Entry {
    public:
@@ -60,17 +68,16 @@ class DeadlineTimer {
   // Schedules `entry` to expire at `at`. False after expire_all(): the caller
   // answers the request itself.
   bool schedule(const std::shared_ptr<Entry>& entry, Clock::time_point at) {
-    bool earliest;
+    bool sooner;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopped_) return false;
-      earliest = entries_.empty() || at < entries_.begin()->first;
+      sooner = at < next_wake_;
+      if (sooner) next_wake_ = at;
       entry->at_ = entries_.emplace(at, entry);
       entry->scheduled_ = true;
     }
-    // Deadlines mostly arrive in increasing order: the thread is only woken
-    // when its next wake-up must come earlier.
-    if (earliest) cv_.notify_one();
+    if (sooner) cv_.notify_one();
     return true;
   }
 
@@ -117,11 +124,10 @@ class DeadlineTimer {
   void run() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopped_) {
-      if (entries_.empty()) {
-        cv_.wait(lock);
-      } else {
-        cv_.wait_until(lock, entries_.begin()->first);
-      }
+      next_wake_ = Clock::now() + kIdlePoll;
+      if (!entries_.empty()) next_wake_ = std::min(next_wake_, entries_.begin()->first);
+      const Clock::time_point wake = next_wake_;
+      cv_.wait_until(lock, wake, [&] { return stopped_ || next_wake_ < wake; });
       if (stopped_) return;
       std::vector<std::shared_ptr<Entry>> due = take_through(Clock::now());
       if (due.empty()) continue;
@@ -136,6 +142,9 @@ class DeadlineTimer {
   std::condition_variable cv_;
   std::multimap<Clock::time_point, std::shared_ptr<Entry>> entries_;
   bool stopped_ = false;
+  // When the thread will next look at entries_ (it is woken earlier only by
+  // a schedule() with an earlier deadline).
+  Clock::time_point next_wake_ = Clock::time_point::max();
   std::thread thread_;
 };
 
