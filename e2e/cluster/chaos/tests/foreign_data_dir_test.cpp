@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "e2e/cluster/chaos/tests/fresh_cluster.h"
 #include "e2e/cluster/chaos/workload.h"
 #include "e2e/cluster/process_cluster.h"
 
@@ -94,14 +95,14 @@ TEST(ChaosE2e, ForeignDataDirIsRefused) {
   e2e::ClusterOptions ob;
   ob.cluster_id = "foreign-b";
   ob.port_base_hint = 27200;
-  e2e::ProcessCluster a(oa);
-  e2e::ProcessCluster b(ob);
   std::string error;
-  ASSERT_TRUE(a.start_all(&error)) << error;
-  ASSERT_TRUE(b.start_all(&error)) << error;
+  const auto owned_a = start_fresh_cluster(oa, &error);
+  ASSERT_TRUE(owned_a) << error;
+  const auto owned_b = start_fresh_cluster(ob, &error);
+  ASSERT_TRUE(owned_b) << error;
+  e2e::ProcessCluster& a = *owned_a;
+  e2e::ProcessCluster& b = *owned_b;
   const milliseconds leader_wait = kStartupWait + milliseconds(4 * oa.election_ms) + e2e::kSlack;
-  ASSERT_TRUE(a.wait_leader(leader_wait)) << a.diagnostics();
-  ASSERT_TRUE(b.wait_leader(leader_wait)) << b.diagnostics();
   ASSERT_TRUE(write_succeeds(a, "before", &error)) << error;
 
   struct Case {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "e2e/cluster/chaos/tests/fresh_cluster.h"
 #include "e2e/cluster/process_cluster.h"
 
 namespace raftmeta::chaos {
@@ -43,8 +44,9 @@ TEST(NetnsNetwork, IsolatedLeaderIsReplacedAndClientsStillReachIt) {
     co.port_base_hint = 25900;
     co.member_host = [n = net.get()](std::uint64_t id) { return n->host(id); };
     co.command_prefix = [n = net.get()](std::uint64_t id) { return n->command_prefix(id); };
-    e2e::ProcessCluster cluster(co);
-    ASSERT_TRUE(cluster.start_all(&error)) << error;
+    const auto owned = start_fresh_cluster(co, &error);
+    ASSERT_TRUE(owned) << error;
+    e2e::ProcessCluster& cluster = *owned;
     EXPECT_EQ(cluster.client_address(2).rfind(net->host(2) + ":", 0), 0u);
     const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
     const auto leader = cluster.wait_leader(leader_wait);
