@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "e2e/cluster/chaos/planted_bugs.h"
 #include "sidecar/health/failpoints.h"
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/node_snapshot.h"
@@ -138,6 +139,9 @@ void ApplyLoop::apply_entries(std::vector<raft::Entry>& entries) {
       auto done = shared_->registry.resolve_applied(entry.index, entry.term, outcome);
       for (auto& cb : done) callbacks.push_back(std::move(cb));
     }
+    if (chaos::planted::enabled(chaos::planted::Bug::kDoubleApplyAfterRestart)) {
+      apply_first_batch_again(entries);
+    }
     applier_->publish();
   }
   publish_applied(applied_);
@@ -147,6 +151,28 @@ void ApplyLoop::apply_entries(std::vector<raft::Entry>& entries) {
   run_all(callbacks);
   auto reads = shared_->registry.resolve_reads();
   run_all(reads);
+}
+
+// PLANTED BUG double-apply-after-restart (raftmeta-node-planted only; never
+// called elsewhere, see e2e/cluster/chaos/planted_bugs.h): the first batch
+// this process applied (after a restart: the replay of its log) is applied
+// once more, right after the next batch, as a replay that restarts from a
+// stale position would. The state machine's own guard against old indexes is
+// planted away too (metadata_state_machine.cpp). Apply thread only; one
+// ApplyLoop per process in the planted binary.
+void ApplyLoop::apply_first_batch_again(const std::vector<raft::Entry>& entries) {
+  static std::vector<raft::Entry> first;
+  static int stage = 0;  // 0: nothing applied yet, 1: first batch kept, 2: done
+  if (stage == 0) {
+    first = entries;
+    stage = 1;
+  } else if (stage == 1) {
+    stage = 2;
+    for (const raft::Entry& entry : first) {
+      if (entry.type == raft::EntryType::kNormal)
+        applier_->apply(entry.index, entry.term, entry.data);
+    }
+  }
 }
 
 void ApplyLoop::apply_conf_change(const raft::Entry& entry) {

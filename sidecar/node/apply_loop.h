@@ -45,6 +45,8 @@ class ApplyLoop : public std::enable_shared_from_this<ApplyLoop> {
   void restore(const raft::Snapshot& snapshot);
   void take_snapshot(AdminCallback done);
   void apply_conf_change(const raft::Entry& entry);
+  // Planted bug only (raftmeta-node-planted): see apply_loop.cpp.
+  void apply_first_batch_again(const std::vector<raft::Entry>& entries);
   void publish_applied(raft::Index index);
 
   std::shared_ptr<NodeShared> shared_;

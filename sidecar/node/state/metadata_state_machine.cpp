@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "e2e/cluster/chaos/planted_bugs.h"
 #include "raftmeta/v1/state.pb.h"
 #include "sidecar/node/state/command_executor.h"
 #include "sidecar/node/state/snapshot_codec.h"
@@ -14,15 +15,22 @@ MetadataStateMachine::MetadataStateMachine(StateMachineOptions options)
 
 node::ApplyOutcome MetadataStateMachine::apply(raft::Index index, raft::Term /*term*/,
                                                std::string_view data) {
-  if (index <= working_.applied_revision) {
+  // PLANTED BUG double-apply-after-restart (raftmeta-node-planted only; a
+  // constant false elsewhere): an old index is applied again as if new, with
+  // neither this guard nor the client sessions stopping it.
+  const bool applied_again = index <= working_.applied_revision &&
+                             chaos::planted::enabled(chaos::planted::Bug::kDoubleApplyAfterRestart);
+  if (index <= working_.applied_revision && !applied_again) {
     // The runtime never does this; refuse rather than rewind the revision.
     return {kFailedPrecondition,
             "entry " + std::to_string(index) + " is at or below the applied index " +
                 std::to_string(working_.applied_revision),
             {}};
   }
-  working_.applied_revision = index;
-  working_.sessions.expire(index, options_.sessions);
+  if (!applied_again) {
+    working_.applied_revision = index;
+    working_.sessions.expire(index, options_.sessions);
+  }
   if (data.empty()) return {};  // a leader's no-op
 
   v1::Command command;
@@ -31,7 +39,7 @@ node::ApplyOutcome MetadataStateMachine::apply(raft::Index index, raft::Term /*t
   }
   const std::string& client_id = command.header().client_id();
   const std::uint64_t request_id = command.header().request_id();
-  const bool deduplicated = !client_id.empty() && request_id != 0;
+  const bool deduplicated = !client_id.empty() && request_id != 0 && !applied_again;
   if (deduplicated) {
     if (const node::ApplyOutcome* original = working_.sessions.find(client_id, request_id)) {
       return *original;

@@ -10,6 +10,12 @@
 // elected without it, and after healing a linearizable read shows the older
 // offset (the real node never acknowledges that commit).
 //
+// double-apply-after-restart: a follower is restarted after offset 1 was
+// committed, so the replay of its log (its first batch) holds that commit;
+// offset 2 is committed next, and the planted member applies its first batch
+// again after it; a linearizable read at that member then shows offset 1
+// (the real node's state machine refuses an index it has applied).
+//
 // lease-without-clock: the leader's Raft loop is blocked (failpoint), so its
 // lease is never renewed nor cleared; the other two elect a new leader and
 // acknowledge a newer offset; a lease read at the old leader then returns the
@@ -22,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "e2e/cluster/chaos/linearizability_checker.h"
@@ -359,6 +366,92 @@ ScenarioResult ack_scenario(const std::string& binary, const std::string& name, 
   return result;
 }
 
+// The double-apply scenario on a fresh 3-member cluster of `binary`.
+ScenarioResult double_apply_scenario(const std::string& binary, const std::string& name,
+                                     int port_base) {
+  ScenarioResult result;
+  e2e::ClusterOptions co;
+  co.cluster_id = "planted-" + name;
+  co.binary = binary;
+  co.port_base_hint = port_base;
+  e2e::ProcessCluster cluster(co);
+  std::string error;
+  if (!cluster.start_all(&error)) {
+    result.trace = "start: " + error;
+    return result;
+  }
+  const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
+  WorkloadOptions wo;
+  wo.cluster_id = co.cluster_id;
+  wo.clients = 1;
+  std::vector<std::string> all;
+  for (std::uint64_t id : cluster.ids()) {
+    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
+    all.push_back(cluster.client_address(id));
+  }
+  Workload setup(wo, SteadyClock::now(), nullptr);
+  if (!cluster.wait_leader(leader_wait) || !setup.setup(milliseconds(30000), &error)) {
+    result.trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
+    return result;
+  }
+  Recorder rec(co.cluster_id, name + "-client");
+  const std::string group = "planted-group";
+  const auto leader = cluster.wait_leader(leader_wait);
+  if (!leader) {
+    result.trace = "no leader\n" + cluster.diagnostics(20);
+    return result;
+  }
+  std::uint64_t follower = 0;
+  for (std::uint64_t id : cluster.ids()) {
+    if (id != *leader) follower = id;
+  }
+  auto applied_at_least = [&](std::uint64_t id, std::uint64_t revision) {
+    return cluster.wait_until(
+        [&] {
+          const auto v = cluster.view(id);
+          return v.answered && v.applied >= revision;
+        },
+        leader_wait, milliseconds(20));
+  };
+  if (!rec.commit(all, group, 1)) {
+    result.trace = "commit of 1 not acknowledged\n" + cluster.diagnostics(20);
+    return result;
+  }
+  const std::uint64_t first_revision = rec.history().back().revision;
+  // The follower holds the commit (and its stored commit index covers it, so
+  // its replay after the restart applies it) before it is killed.
+  if (!applied_at_least(follower, first_revision)) {
+    result.trace = "member " + std::to_string(follower) + " did not apply the first commit\n";
+    return result;
+  }
+  std::this_thread::sleep_for(milliseconds(co.heartbeat_ms * 3));
+  cluster.kill(follower);
+  if (!cluster.start(follower, false, false, &error) ||
+      !applied_at_least(follower, first_revision)) {
+    result.trace = "restart of member " + std::to_string(follower) + ": " + error + "\n" +
+                   cluster.diagnostics(20);
+    return result;
+  }
+  if (!rec.commit(all, group, 2)) {
+    result.trace = "commit of 2 not acknowledged\n" + cluster.diagnostics(20);
+    return result;
+  }
+  const std::uint64_t second_revision = rec.history().back().revision;
+  if (!applied_at_least(follower, second_revision)) {
+    result.trace = "member " + std::to_string(follower) + " did not apply the second commit\n";
+    return result;
+  }
+  const auto read = rec.linearizable_read({cluster.client_address(follower)}, group);
+  result.ran = read.has_value();
+  result.trace += "member " + std::to_string(follower) + " restarted after offset 1 (revision " +
+                  std::to_string(first_revision) + "), offset 2 at revision " +
+                  std::to_string(second_revision) +
+                  ", linearizable read there: " + (read ? std::to_string(*read) : "no answer") +
+                  "\n";
+  result.check = check_linearizability(rec.history(), CheckOptions{});
+  return result;
+}
+
 // Runs `scenario` on fresh clusters until one reaches its decisive step
 // (a set-up that failed on a loaded machine does not fail the test).
 template <typename Scenario>
@@ -416,6 +509,31 @@ TEST(PlantedBugs, AckBeforeCommitIsCaught) {
 TEST(PlantedBugs, AckScenarioWithoutThePlantedBugIsClean) {
   const ScenarioResult r = on_fresh_clusters(
       25900, [](int port) { return ack_scenario(e2e::node_binary(), "ack-control", port, false); });
+  std::cout << r.trace << r.check.summary() << std::flush;
+  ASSERT_TRUE(r.ran) << r.trace;
+  EXPECT_EQ(r.check.verdict, Verdict::kLinearizable) << r.check.summary();
+}
+
+TEST(PlantedBugs, DoubleApplyAfterRestartIsCaught) {
+  ScopedEnv bug(planted::kEnvVar, "double-apply-after-restart");
+  const ScenarioResult r = on_fresh_clusters(26000, [](int port) {
+    return double_apply_scenario(planted_binary(), "double-apply", port);
+  });
+  std::cout << r.trace << r.check.summary() << std::flush;
+  ASSERT_TRUE(r.ran) << r.trace;
+  EXPECT_EQ(r.check.verdict, Verdict::kNotLinearizable) << r.check.summary();
+  ASSERT_FALSE(r.check.anomalies.empty());
+  // The report names the read that shows the re-applied older commit.
+  const std::string& report = r.check.anomalies[0].report;
+  EXPECT_NE(report.find("cannot place"), std::string::npos) << report;
+  EXPECT_NE(report.find("offset-fetch(linearizable)"), std::string::npos) << report;
+}
+
+// Control: the real node never applies an entry twice.
+TEST(PlantedBugs, DoubleApplyScenarioWithoutThePlantedBugIsClean) {
+  const ScenarioResult r = on_fresh_clusters(26200, [](int port) {
+    return double_apply_scenario(e2e::node_binary(), "double-apply-control", port);
+  });
   std::cout << r.trace << r.check.summary() << std::flush;
   ASSERT_TRUE(r.ran) << r.trace;
   EXPECT_EQ(r.check.verdict, Verdict::kLinearizable) << r.check.summary();
