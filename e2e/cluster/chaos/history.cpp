@@ -6,7 +6,8 @@ namespace raftmeta::chaos {
 
 bool is_write(OpKind kind) {
   return kind == OpKind::kTopicCreate || kind == OpKind::kTopicDelete ||
-         kind == OpKind::kOffsetCommit || kind == OpKind::kProducerAlloc;
+         kind == OpKind::kOffsetCommit || kind == OpKind::kProducerAlloc ||
+         kind == OpKind::kBrokerRegister || kind == OpKind::kBrokerHeartbeat;
 }
 
 bool is_read(OpKind kind) { return !is_write(kind); }
@@ -25,6 +26,14 @@ const char* to_string(OpKind kind) {
       return "offset-fetch";
     case OpKind::kProducerAlloc:
       return "producer-alloc";
+    case OpKind::kBrokerRegister:
+      return "broker-register";
+    case OpKind::kBrokerHeartbeat:
+      return "broker-heartbeat";
+    case OpKind::kBrokerGet:
+      return "broker-get";
+    case OpKind::kBrokerList:
+      return "broker-list";
   }
   return "?";
 }
@@ -67,7 +76,11 @@ std::string describe(const Operation& op) {
   if (op.level != ReadLevel::kNone) out << "(" << to_string(op.level) << ")";
   out << " " << op.key;
   if (op.kind == OpKind::kOffsetCommit) out << " offset=" << op.input;
+  if (op.kind == OpKind::kBrokerHeartbeat) out << " epoch=" << op.input;
   out << " -> " << to_string(op.outcome);
+  if (op.kind == OpKind::kBrokerHeartbeat && op.outcome == Outcome::kRejected) {
+    out << (op.output == kHeartbeatNotRegistered ? " (not registered)" : " (stale epoch)");
+  }
   if (op.outcome == Outcome::kOk) {
     switch (op.kind) {
       case OpKind::kTopicCreate:
@@ -81,7 +94,13 @@ std::string describe(const Operation& op) {
       case OpKind::kProducerAlloc:
         out << " ids=[" << op.output << "," << op.output + op.output2 << ")";
         break;
+      case OpKind::kBrokerRegister:
+      case OpKind::kBrokerGet:
+      case OpKind::kBrokerList:
+        out << " epoch=" << op.output;
+        break;
       case OpKind::kOffsetCommit:
+      case OpKind::kBrokerHeartbeat:
         break;
     }
   }

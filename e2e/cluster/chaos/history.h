@@ -8,7 +8,8 @@
 // Outcomes:
 //   kOk       the call succeeded; `output` holds what it returned.
 //   kRejected the call failed with an answer that is part of the model
-//             (ALREADY_EXISTS for a create, NOT_FOUND for a delete or a get):
+//             (ALREADY_EXISTS for a create, NOT_FOUND for a delete or a get,
+//             FAILED_PRECONDITION "stale broker epoch" for a heartbeat):
 //             it is definite and did not change the state.
 //   kUnknown  a write whose fate the client does not know (it timed out, the
 //             member went away, it was retried until its budget ran out). It
@@ -34,7 +35,17 @@ enum class OpKind {
   kOffsetCommit,   // input: the offset committed
   kOffsetFetch,    // output: the committed offset, -1 when none
   kProducerAlloc,  // output: first producer id, output2: count
+  // Brokers (key: one broker id; see metadata_model.h):
+  kBrokerRegister,   // output: the broker epoch it got (a new incarnation id every time)
+  kBrokerHeartbeat,  // input: the epoch sent. kRejected: output 0 = FAILED_PRECONDITION
+                     // (stale epoch), output kHeartbeatNotRegistered = NOT_FOUND
+  kBrokerGet,        // output: the broker's epoch (kRejected = NOT_FOUND)
+  kBrokerList,       // one ListBrokers answer projected on one broker: as kBrokerGet,
+                     // kRejected = the broker was not in the list
 };
+
+// Operation::output of a heartbeat refused with NOT_FOUND (no such broker).
+inline constexpr std::int64_t kHeartbeatNotRegistered = 1;
 
 enum class Outcome { kOk, kRejected, kUnknown };
 

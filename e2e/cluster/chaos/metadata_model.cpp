@@ -70,6 +70,52 @@ std::vector<ModelState> step_producer(const ModelState& s, const Operation& op) 
   return {ModelState{op.output + op.output2, 0}};
 }
 
+// Broker: a = current epoch (0: never registered, -1: registered with an
+// epoch nobody has seen), b = the largest epoch known to have been handed out.
+constexpr std::int64_t kUnseenEpoch = -1;
+
+// The state after an answer that names `epoch` as the current one, or none
+// when that is impossible at s.
+std::vector<ModelState> broker_epoch_seen(const ModelState& s, std::int64_t epoch) {
+  if (s.a == epoch && epoch > 0) return {s};
+  if (s.a == kUnseenEpoch && epoch > s.b) return {ModelState{epoch, epoch}};
+  return {};
+}
+
+std::vector<ModelState> step_broker(const ModelState& s, const Operation& op) {
+  switch (op.kind) {
+    case OpKind::kBrokerRegister:
+      if (op.outcome == Outcome::kOk) {
+        if (op.output <= s.b || op.output <= 0) return {};
+        return {ModelState{op.output, op.output}};
+      }
+      if (op.outcome == Outcome::kRejected) return {};
+      if (s.a == kUnseenEpoch) return {s};
+      return {s, ModelState{kUnseenEpoch, s.b}};
+    case OpKind::kBrokerHeartbeat:
+      if (op.outcome == Outcome::kOk) return broker_epoch_seen(s, op.input);
+      if (op.outcome == Outcome::kRejected) {
+        if (op.output == kHeartbeatNotRegistered) {
+          if (s.a != 0) return {};
+          return {s};
+        }
+        if (s.a == 0 || s.a == op.input) return {};
+        return {s};
+      }
+      return {s};  // a heartbeat changes no modelled state
+    case OpKind::kBrokerGet:
+    case OpKind::kBrokerList:
+      if (op.outcome == Outcome::kOk) return broker_epoch_seen(s, op.output);
+      if (op.outcome == Outcome::kRejected) {
+        if (s.a != 0) return {};
+        return {s};
+      }
+      return {s};
+    default:
+      return {};
+  }
+}
+
 }  // namespace
 
 ModelKind model_of(OpKind kind) {
@@ -83,6 +129,11 @@ ModelKind model_of(OpKind kind) {
       return ModelKind::kOffset;
     case OpKind::kProducerAlloc:
       return ModelKind::kProducer;
+    case OpKind::kBrokerRegister:
+    case OpKind::kBrokerHeartbeat:
+    case OpKind::kBrokerGet:
+    case OpKind::kBrokerList:
+      return ModelKind::kBroker;
   }
   return ModelKind::kTopic;
 }
@@ -101,6 +152,8 @@ std::vector<ModelState> step(ModelKind model, const ModelState& state, const Ope
       return step_offset(state, op);
     case ModelKind::kProducer:
       return step_producer(state, op);
+    case ModelKind::kBroker:
+      return step_broker(state, op);
   }
   return {};
 }
@@ -114,6 +167,11 @@ std::string describe(ModelKind model, const ModelState& state) {
       return "offset=" + std::to_string(state.a);
     case ModelKind::kProducer:
       return "next_id>=" + std::to_string(state.a);
+    case ModelKind::kBroker:
+      if (state.a == 0) return "not registered";
+      return "registered(epoch=" +
+             (state.a == kUnseenEpoch ? std::string("?") : std::to_string(state.a)) +
+             ", epochs handed out up to " + std::to_string(state.b) + ")";
   }
   return "?";
 }

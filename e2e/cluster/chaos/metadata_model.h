@@ -14,6 +14,23 @@
 //   producer  a counter of handed-out ids: alloc ok [first, first+count)
 //             requires first >= every id handed out before, so two blocks that
 //             overlap can never both be linearized, and blocks only grow.
+//   broker    state {current epoch (0 = never registered, -1 = registered
+//             by an operation whose result is unknown: an epoch nobody has
+//             seen), floor = the largest epoch known to have been handed out}.
+//             Every registration carries a new incarnation id, so it gets a
+//             new epoch (its revision), greater than any before:
+//             register ok(e): requires e > floor; leads to {e, e}. (No
+//             definite refusal exists for a valid registration: a rejected
+//             register is impossible.)
+//             heartbeat(h) ok: requires current == h (or current unseen and
+//             h > floor, which reveals it); no change (the session and the
+//             fenced flag are not modelled: sessions are an hour long, so the
+//             leader's wall-clock fencing never happens in a run).
+//             heartbeat(h) refused with a stale epoch: requires a registered
+//             broker whose epoch is not h; refused "not registered":
+//             requires current == 0.
+//             get / list ok(e): as heartbeat ok; NOT_FOUND (absent from the
+//             list): requires current == 0.
 // An operation with an unknown outcome leads either to the state unchanged
 // (it never happened) or to its effect; a producer allocation with an unknown
 // outcome is modelled as unchanged (its block is unknown; leaving it out only
@@ -32,7 +49,7 @@
 
 namespace raftmeta::chaos {
 
-enum class ModelKind { kTopic, kOffset, kProducer };
+enum class ModelKind { kTopic, kOffset, kProducer, kBroker };
 
 struct ModelState {
   std::int64_t a = 0;

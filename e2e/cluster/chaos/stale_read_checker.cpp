@@ -21,6 +21,9 @@ ModelState apply_known(ModelKind model, const ModelState& s, const Operation& w)
       return w.kind == OpKind::kTopicDelete ? ModelState{0, 0} : ModelState{1, w.output};
     }
     if (model == ModelKind::kOffset) return ModelState{w.input, 0};
+    if (model == ModelKind::kBroker && w.kind == OpKind::kBrokerRegister) {
+      return ModelState{w.output, w.output};
+    }
     return s;
   }
   return next.front();

@@ -2,9 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 
+#include "e2e/cluster/chaos/metadata_model.h"
 #include "raftmeta/v1/metadata.grpc.pb.h"
 #include "sidecar/ctl/endpoint_client.h"
 
@@ -15,8 +17,11 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr std::int32_t kBrokerIdBase = 1000;
-constexpr std::int64_t kSessionTimeoutMs = 3'600'000;  // never fenced during a run
+constexpr std::int32_t kBrokerIdBase = 1000;       // one per client, for producer ids
+constexpr std::int32_t kChaosBrokerIdBase = 2000;  // the broker keys the workload registers
+// Never fenced during a run: fencing is judged on the leader's wall clock,
+// which the broker model does not know.
+constexpr std::int64_t kSessionTimeoutMs = 3'600'000;
 
 std::vector<std::string> rotated(const std::map<int, std::string>& endpoints, int by) {
   std::vector<std::string> all;
@@ -44,6 +49,14 @@ bool is_model_rejection(OpKind kind, grpc::StatusCode code) {
   return false;
 }
 
+// A heartbeat refused because its epoch is not the broker's current one
+// (validation.cpp: check_broker_epoch). Other FAILED_PRECONDITIONs (a wrong
+// cluster id) are not this answer.
+bool is_stale_epoch_refusal(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+         status.error_message().rfind("stale broker epoch", 0) == 0;
+}
+
 }  // namespace
 
 struct Workload::ClientState {
@@ -55,6 +68,8 @@ struct Workload::ClientState {
   std::shared_ptr<grpc::Channel> stale_channel;
   std::uint64_t next_request_id = 1;
   std::uint64_t broker_epoch = 0;  // 0: not registered
+  // Per broker key: the last epoch this client saw (0: none yet).
+  std::vector<std::uint64_t> known_epochs;
   std::uint64_t sequence = 0;
   std::vector<Operation> ops;
   std::uint64_t failed_reads = 0;
@@ -62,6 +77,8 @@ struct Workload::ClientState {
 
 std::string Workload::topic_name(int key) { return "chaos-t" + std::to_string(key); }
 std::string Workload::group_name(int key) { return "chaos-g" + std::to_string(key); }
+std::string Workload::broker_name(int key) { return "chaos-b" + std::to_string(key); }
+std::int32_t Workload::broker_id_of(int key) { return kChaosBrokerIdBase + key; }
 
 Workload::Workload(WorkloadOptions options, std::chrono::steady_clock::time_point origin,
                    const MemberGenerations* generations)
@@ -72,6 +89,7 @@ Workload::Workload(WorkloadOptions options, std::chrono::steady_clock::time_poin
     auto c = std::make_unique<ClientState>();
     c->index = i;
     c->client_id = options_.run_name + "-client-" + std::to_string(i);
+    c->known_epochs.assign(static_cast<std::size_t>(std::max(options_.broker_keys, 0)), 0);
     c->writes = std::make_unique<ctl::EndpointClient>(
         rotated(options_.endpoints, i),
         ctl::EndpointClientOptions{.total_timeout = options_.write_budget,
@@ -187,18 +205,29 @@ void Workload::run_client(ClientState* c) {
     } else if (level_dice >= 65) {
       level = ReadLevel::kLease;
     }
-    if (dice < 14) {
+    const int broker_key = options_.broker_keys > 0 ? pick(options_.broker_keys) : 0;
+    if (dice < 13) {
       op.kind = OpKind::kTopicCreate;
-    } else if (dice < 24) {
+    } else if (dice < 22) {
       op.kind = OpKind::kTopicDelete;
-    } else if (dice < 42) {
+    } else if (dice < 38) {
       op.kind = OpKind::kTopicGet;
-    } else if (dice < 62) {
+    } else if (dice < 56) {
       op.kind = OpKind::kOffsetCommit;
-    } else if (dice < 90) {
+    } else if (dice < 81) {
       op.kind = OpKind::kOffsetFetch;
-    } else {
+    } else if (dice < 90 || options_.broker_keys <= 0) {
       op.kind = c->broker_epoch != 0 ? OpKind::kProducerAlloc : OpKind::kOffsetFetch;
+    } else if (dice < 93) {
+      op.kind = OpKind::kBrokerRegister;
+    } else if (dice < 97) {
+      // A heartbeat needs an epoch; until this client saw one, it registers.
+      op.kind =
+          c->known_epochs[broker_key] != 0 ? OpKind::kBrokerHeartbeat : OpKind::kBrokerRegister;
+    } else if (dice < 99) {
+      op.kind = OpKind::kBrokerGet;
+    } else {
+      op.kind = OpKind::kBrokerList;
     }
     if (is_read(op.kind)) op.level = level;
     if (op.kind == OpKind::kTopicCreate || op.kind == OpKind::kTopicDelete ||
@@ -206,9 +235,16 @@ void Workload::run_client(ClientState* c) {
       op.key = topic_name(pick(options_.topic_keys));
     } else if (op.kind == OpKind::kProducerAlloc) {
       op.key = kProducerKey;
+    } else if (model_of(op.kind) == ModelKind::kBroker) {
+      op.key = broker_name(broker_key);
     } else {
       op.key = group_name(pick(options_.group_keys));
     }
+    if (op.kind == OpKind::kBrokerHeartbeat) {
+      op.input = static_cast<std::int64_t>(c->known_epochs[broker_key]);
+    }
+    // ListBrokers: the epoch of every broker key in the answer (0: absent).
+    std::vector<std::int64_t> listed(c->known_epochs.size(), 0);
     if (op.kind == OpKind::kOffsetCommit) {
       op.input = static_cast<std::int64_t>(c->index + 1) * 1'000'000'000 +
                  static_cast<std::int64_t>(++c->sequence);
@@ -338,14 +374,84 @@ void Workload::run_client(ClientState* c) {
         op.revision = resp.revision();
         break;
       }
+      case OpKind::kBrokerRegister: {
+        v1::RegisterBrokerRequest req;
+        *req.mutable_header() = header;
+        req.set_broker_id(broker_id_of(broker_key));
+        req.set_host(op.key);
+        req.set_port(9092);
+        req.set_session_timeout_ms(kSessionTimeoutMs);
+        // A new incarnation every time: a new epoch (a retry of this call
+        // carries the same request id and incarnation, so it keeps it).
+        req.set_incarnation_id(c->client_id + "-r" + std::to_string(header.request_id()));
+        v1::RegisterBrokerResponse resp;
+        status = call([&](const auto& ch, grpc::ClientContext* ctx) {
+          resp.Clear();
+          return v1::Metadata::Stub(ch).RegisterBroker(ctx, req, &resp);
+        });
+        op.output = static_cast<std::int64_t>(resp.broker_epoch());
+        op.revision = resp.revision();
+        break;
+      }
+      case OpKind::kBrokerHeartbeat: {
+        v1::BrokerHeartbeatRequest req;
+        *req.mutable_header() = header;
+        req.set_broker_id(broker_id_of(broker_key));
+        req.set_broker_epoch(static_cast<std::uint64_t>(op.input));
+        v1::BrokerHeartbeatResponse resp;
+        status = call([&](const auto& ch, grpc::ClientContext* ctx) {
+          resp.Clear();
+          return v1::Metadata::Stub(ch).BrokerHeartbeat(ctx, req, &resp);
+        });
+        op.revision = resp.revision();
+        break;
+      }
+      case OpKind::kBrokerGet: {
+        v1::GetBrokerRequest req;
+        *req.mutable_read() = read;
+        req.set_broker_id(broker_id_of(broker_key));
+        v1::GetBrokerResponse resp;
+        status = call([&](const auto& ch, grpc::ClientContext* ctx) {
+          resp.Clear();
+          return v1::Metadata::Stub(ch).GetBroker(ctx, req, &resp);
+        });
+        op.output = static_cast<std::int64_t>(resp.broker().broker_epoch());
+        op.revision = resp.revision();
+        break;
+      }
+      case OpKind::kBrokerList: {
+        v1::ListBrokersRequest req;
+        *req.mutable_read() = read;
+        v1::ListBrokersResponse resp;
+        status = call([&](const auto& ch, grpc::ClientContext* ctx) {
+          resp.Clear();
+          return v1::Metadata::Stub(ch).ListBrokers(ctx, req, &resp);
+        });
+        for (const v1::Broker& b : resp.brokers()) {
+          const int k = b.id() - kChaosBrokerIdBase;
+          if (k >= 0 && k < static_cast<int>(listed.size())) {
+            listed[k] = static_cast<std::int64_t>(b.broker_epoch());
+          }
+        }
+        op.revision = resp.revision();
+        break;
+      }
     }
     op.complete_ns = now_ns();
 
     if (status.ok()) {
       op.outcome = Outcome::kOk;
-    } else if (op.kind == OpKind::kTopicGet && status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    } else if ((op.kind == OpKind::kTopicGet || op.kind == OpKind::kBrokerGet) &&
+               status.error_code() == grpc::StatusCode::NOT_FOUND) {
       op.outcome = Outcome::kRejected;
       op.output = 0;
+    } else if (op.kind == OpKind::kBrokerHeartbeat && is_stale_epoch_refusal(status)) {
+      op.outcome = Outcome::kRejected;
+      op.output = 0;
+    } else if (op.kind == OpKind::kBrokerHeartbeat &&
+               status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      op.outcome = Outcome::kRejected;
+      op.output = kHeartbeatNotRegistered;
     } else if (is_write(op.kind) && is_model_rejection(op.kind, status.error_code())) {
       op.outcome = Outcome::kRejected;
       op.output = 0;
@@ -359,6 +465,27 @@ void Workload::run_client(ClientState* c) {
     if (stale && generations_ != nullptr &&
         generations_->get(c->stale_member) != op.member_generation) {
       ++c->failed_reads;  // the member restarted during the read: not comparable
+      continue;
+    }
+    // Epochs this client saw become what its heartbeats carry.
+    if (op.outcome == Outcome::kOk &&
+        (op.kind == OpKind::kBrokerRegister || op.kind == OpKind::kBrokerGet)) {
+      c->known_epochs[broker_key] = static_cast<std::uint64_t>(op.output);
+    }
+    if (op.kind == OpKind::kBrokerHeartbeat && op.outcome == Outcome::kRejected) {
+      c->known_epochs[broker_key] = 0;  // as a broker would: register again
+    }
+    if (op.kind == OpKind::kBrokerList) {
+      // One answer, recorded as a read of each broker key over the same
+      // interval (every operation of a history touches one key).
+      for (std::size_t k = 0; k < listed.size(); ++k) {
+        Operation each = op;
+        each.key = broker_name(static_cast<int>(k));
+        each.output = listed[k];
+        each.outcome = listed[k] != 0 ? Outcome::kOk : Outcome::kRejected;
+        if (listed[k] != 0) c->known_epochs[k] = static_cast<std::uint64_t>(listed[k]);
+        c->ops.push_back(std::move(each));
+      }
       continue;
     }
     c->ops.push_back(std::move(op));
@@ -433,6 +560,32 @@ bool Workload::final_reads(int member, const std::string& address, milliseconds 
     }
     op.outcome = Outcome::kOk;
     op.output = status.ok() && resp.offsets_size() > 0 ? resp.offsets(0).offset() : -1;
+    op.revision = resp.revision();
+    op.complete_ns = now_ns();
+    final_ops_.push_back(op);
+  }
+  for (int k = 0; k < options_.broker_keys; ++k) {
+    Operation op;
+    op.client = -member;
+    op.key = broker_name(k);
+    op.kind = OpKind::kBrokerGet;
+    op.level = ReadLevel::kLinearizable;
+    op.invoke_ns = now_ns();
+    v1::GetBrokerRequest req;
+    *req.mutable_read() = read;
+    req.set_broker_id(broker_id_of(k));
+    v1::GetBrokerResponse resp;
+    const grpc::Status status = retry([&](grpc::ClientContext* ctx) {
+      resp.Clear();
+      return v1::Metadata::Stub(channel).GetBroker(ctx, req, &resp);
+    });
+    if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+      *error = "final read of " + op.key + " at member " + std::to_string(member) +
+               " failed: " + status.error_message();
+      return false;
+    }
+    op.outcome = status.ok() ? Outcome::kOk : Outcome::kRejected;
+    op.output = status.ok() ? static_cast<std::int64_t>(resp.broker().broker_epoch()) : 0;
     op.revision = resp.revision();
     op.complete_ns = now_ns();
     final_ops_.push_back(op);

@@ -5,8 +5,15 @@
 // Operations: topic create/delete/get on a few topic keys, offset commit and
 // fetch on a few consumer groups (one partition of a topic created at set-up
 // and never deleted), and producer-id block allocation by a broker each client
-// registers at set-up. Reads are issued at linearizable, lease and stale
-// level. Writes go through ctl::EndpointClient, which retries them with the
+// registers at set-up, and broker registrations, heartbeats, gets and lists
+// on a few broker keys shared by every client (about 10% of operations): each
+// registration uses a new incarnation id, so it gets a new broker epoch; a
+// heartbeat carries the epoch the client last saw for that broker (from its
+// own registration or a read), which another client may have replaced since
+// (a stale epoch: FAILED_PRECONDITION). Sessions are an hour long so the
+// leader never fences these brokers during a run (fencing depends on the
+// leader's wall clock and is not modelled). Reads are issued at linearizable,
+// lease and stale level. Writes go through ctl::EndpointClient, which retries them with the
 // SAME request header (leader hints, next endpoint) within a budget, so most
 // outcomes become definite; a write still unanswered when its budget runs out
 // is recorded as unknown. Stale reads go to one fixed member per client with
@@ -48,6 +55,7 @@ struct WorkloadOptions {
   int clients = 4;
   int topic_keys = 4;
   int group_keys = 4;
+  int broker_keys = 2;
   std::chrono::milliseconds write_budget{10000};
   std::chrono::milliseconds read_budget{4000};
   std::chrono::milliseconds attempt_timeout{1500};
@@ -94,6 +102,8 @@ class Workload {
 
   static std::string topic_name(int key);
   static std::string group_name(int key);
+  static std::string broker_name(int key);
+  static std::int32_t broker_id_of(int key);
   static constexpr const char* kOffsetsTopic = "chaos-offsets";
   static constexpr const char* kProducerKey = "producer-ids";
 

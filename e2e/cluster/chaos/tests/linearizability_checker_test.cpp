@@ -64,6 +64,25 @@ class HistoryBuilder {
     op.output2 = 1000;
     return op;
   }
+  Operation& reg(int c, const std::string& k, Outcome o, std::int64_t epoch, std::int64_t from,
+                 std::int64_t to) {
+    Operation& op = add(c, k, OpKind::kBrokerRegister, o, from, to);
+    op.output = epoch;
+    return op;
+  }
+  // Refused: `o` = kRejected means a stale epoch (FAILED_PRECONDITION).
+  Operation& heartbeat(int c, const std::string& k, Outcome o, std::int64_t epoch,
+                       std::int64_t from, std::int64_t to) {
+    Operation& op = add(c, k, OpKind::kBrokerHeartbeat, o, from, to);
+    op.input = epoch;
+    return op;
+  }
+  Operation& broker_get(int c, const std::string& k, Outcome o, std::int64_t epoch,
+                        std::int64_t from, std::int64_t to, OpKind kind = OpKind::kBrokerGet) {
+    Operation& op = add(c, k, kind, o, from, to);
+    op.output = epoch;
+    return op;
+  }
   const std::vector<Operation>& ops() const { return ops_; }
 
  private:
@@ -258,6 +277,122 @@ TEST(ProducerModel, BlockGoingBackwardsInRealTimeIsNot) {
   h.alloc(1, Outcome::kOk, 5000, 0, 1);
   h.alloc(2, Outcome::kOk, 1000, 2, 3);
   EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+}
+
+// --- brokers -----------------------------------------------------------------
+
+TEST(BrokerModel, RegistrationsHeartbeatsAndReadsInOrderAreLinearizable) {
+  HistoryBuilder h;
+  h.broker_get(1, "b", Outcome::kRejected, 0, 0, 1);  // NOT_FOUND: never registered
+  h.heartbeat(1, "b", Outcome::kRejected, 3, 2, 3).output = kHeartbeatNotRegistered;
+  h.reg(1, "b", Outcome::kOk, 5, 4, 5);
+  h.heartbeat(1, "b", Outcome::kOk, 5, 6, 7);
+  h.broker_get(2, "b", Outcome::kOk, 5, 8, 9).level = ReadLevel::kLease;
+  h.reg(2, "b", Outcome::kOk, 9, 10, 11);              // a new incarnation: a new epoch
+  h.heartbeat(1, "b", Outcome::kRejected, 5, 12, 13);  // stale epoch
+  h.heartbeat(2, "b", Outcome::kOk, 9, 14, 15);
+  h.broker_get(1, "b", Outcome::kOk, 9, 16, 17, OpKind::kBrokerList);
+  const auto r = check_linearizability(h.ops());
+  EXPECT_EQ(r.verdict, Verdict::kLinearizable) << r.summary();
+  EXPECT_EQ(r.checked_operations, 9u);
+}
+
+TEST(BrokerModel, ConcurrentRegistrationsAreOrderedByEpoch) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 10);
+  h.reg(2, "b", Outcome::kOk, 9, 1, 9);
+  h.heartbeat(1, "b", Outcome::kOk, 5, 2, 3);  // between the two: fine
+  h.broker_get(3, "b", Outcome::kOk, 9, 11, 12);
+  EXPECT_EQ(verdict_of(h), Verdict::kLinearizable);
+}
+
+// The anomaly this model exists for: a heartbeat accepted with an epoch that
+// a newer, completed registration had already replaced.
+TEST(BrokerModel, HeartbeatAcceptedWithStaleEpochAfterNewerRegistrationIsNot) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1);
+  h.reg(2, "b", Outcome::kOk, 9, 2, 3);
+  h.heartbeat(1, "b", Outcome::kOk, 5, 4, 5);
+  const auto r = check_linearizability(h.ops());
+  ASSERT_EQ(r.verdict, Verdict::kNotLinearizable) << r.summary();
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_EQ(r.anomalies[0].key, "b");
+  EXPECT_NE(
+      r.anomalies[0].report.find("cannot place: #3 client 1 broker-heartbeat b epoch=5 -> ok"),
+      std::string::npos)
+      << r.anomalies[0].report;
+}
+
+TEST(BrokerModel, EpochGoingBackwardsIsNot) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 9, 0, 1);
+  h.reg(2, "b", Outcome::kOk, 5, 2, 3);
+  EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+}
+
+TEST(BrokerModel, ReadOfTheOlderOfTwoCompletedRegistrationsIsNot) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 10);
+  h.reg(2, "b", Outcome::kOk, 9, 1, 9);
+  h.broker_get(3, "b", Outcome::kOk, 5, 11, 12).level = ReadLevel::kLease;
+  EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+}
+
+TEST(BrokerModel, HeartbeatRefusedForTheCurrentEpochIsNot) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1);
+  h.heartbeat(1, "b", Outcome::kRejected, 5, 2, 3);
+  EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+  // Left out with the other write rejections when those are not judged.
+  CheckOptions lenient;
+  lenient.judge_write_rejections = false;
+  const auto r = check_linearizability(h.ops(), lenient);
+  EXPECT_EQ(r.verdict, Verdict::kLinearizable);
+  EXPECT_EQ(r.skipped_write_rejections, 1u);
+}
+
+TEST(BrokerModel, NotRegisteredAfterACompletedRegistrationIsNot) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1);
+  h.broker_get(2, "b", Outcome::kRejected, 0, 2, 3);
+  EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+}
+
+TEST(BrokerModel, UnknownRegistrationIsRevealedByALaterEpoch) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1);
+  h.reg(2, "b", Outcome::kUnknown, 0, 2, 0);
+  h.broker_get(3, "b", Outcome::kOk, 5, 3, 4);  // before it took effect
+  h.broker_get(3, "b", Outcome::kOk, 8, 5, 6);  // after: its epoch, seen
+  h.heartbeat(1, "b", Outcome::kOk, 8, 7, 8);
+  h.heartbeat(1, "b", Outcome::kRejected, 5, 9, 10);
+  EXPECT_EQ(verdict_of(h), Verdict::kLinearizable);
+}
+
+TEST(BrokerModel, UnknownRegistrationCannotRevealAnOlderEpoch) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1);
+  h.reg(2, "b", Outcome::kUnknown, 0, 2, 0);
+  h.broker_get(3, "b", Outcome::kOk, 4, 5, 6);
+  EXPECT_EQ(verdict_of(h), Verdict::kNotLinearizable);
+}
+
+TEST(StaleReads, BrokerReadOlderThanItsRevisionIsAnAnomaly) {
+  HistoryBuilder h;
+  h.reg(1, "b", Outcome::kOk, 5, 0, 1).revision = 5;
+  h.heartbeat(1, "b", Outcome::kOk, 5, 2, 3).revision = 7;
+  h.reg(2, "b", Outcome::kOk, 9, 4, 5).revision = 9;
+  Operation& ok = h.broker_get(3, "b", Outcome::kOk, 5, 6, 7);
+  ok.level = ReadLevel::kStale;
+  ok.revision = 8;  // before the second registration: epoch 5 is right
+  Operation& stale = h.broker_get(4, "b", Outcome::kOk, 5, 8, 9);
+  stale.level = ReadLevel::kStale;
+  stale.revision = 9;  // claims to include the second registration
+  const auto result = check_stale_reads(h.ops());
+  EXPECT_EQ(result.judged, 2u);
+  ASSERT_EQ(result.anomalies.size(), 1u);
+  EXPECT_NE(result.anomalies[0].find("client 4 broker-get(stale)"), std::string::npos)
+      << result.anomalies[0];
 }
 
 // --- the search ----------------------------------------------------------------
