@@ -1,6 +1,9 @@
 // RequestExecutor: a fixed pool of named worker threads ("rpc-worker-N") that
-// run the blocking parts of gRPC calls (Node::propose, Node::read_barrier,
-// admin ops), so that gRPC's callback threads never block on the node.
+// run the parts of gRPC calls that block or take long: the Admin service's
+// operations (which wait on the node) and serving Metadata list reads after
+// their barrier (which may copy much of the State). Metadata writes and point
+// reads do not use it: they complete from the node's callbacks
+// (metadata_service.h). gRPC's callback threads never block on the node.
 //
 // Bounded: at most `queue_capacity` tasks wait; submit() refuses more at once
 // (the caller answers RESOURCE_EXHAUSTED) instead of growing without limit.
