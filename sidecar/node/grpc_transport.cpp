@@ -329,6 +329,16 @@ struct GrpcTransport::LocalIdentity {
   std::shared_ptr<PeerIncarnationBook> book_;
 };
 
+// Forward calls that finished on a gRPC callback thread. Each holds a stub,
+// and so a channel, that its link may have replaced since (a new channel per
+// connection attempt); dropping the last reference to a channel inside one of
+// its own callbacks aborts gRPC 1.51 ("ref_counted.h: prior > 0"), so the
+// callback parks the call here and the link thread releases it.
+struct FinishedForwards {
+  std::mutex mu;  // leaf: guards calls
+  std::vector<std::shared_ptr<void>> calls;
+};
+
 class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
   PeerLink(raft::NodeId id, std::string address, const GrpcTransportOptions& options,
@@ -404,18 +414,21 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(std::max<std::int64_t>(1, request.timeout_ms)));
     to_proto(request, &call->request);
-    stub->async()->Forward(&call->context, &call->request, &call->response,
-                           [call, done = std::move(done)](grpc::Status status) {
+    Call* raw = call.get();
+    stub->async()->Forward(&raw->context, &raw->request, &raw->response,
+                           [call = std::move(call), parked = finished_forwards_,
+                            done = std::move(done)](grpc::Status status) mutable {
                              if (status.ok()) {
                                done(from_proto(call->response));
                              } else {
                                ForwardResponse r = unavailable_response(
                                    "forwarding to the leader failed: " + status.error_message());
-                               if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+                               if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
                                  r.code = 4;
-                               }
                                done(std::move(r));
                              }
+                             std::lock_guard<std::mutex> lock(parked->mu);
+                             parked->calls.push_back(std::move(call));
                            });
   }
 
@@ -423,6 +436,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
   void run() {
     int backoff_ms = kInitialBackoffMs;
     while (true) {
+      release_finished_forwards();
       std::shared_ptr<v1::Raft::Stub> stub;
       grpc::ClientContext context;
       {
@@ -482,6 +496,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         if (stopped_ || reconnect_) return true;
         burst.swap(queue_);
       }
+      release_finished_forwards();
       std::vector<v1::RaftBatch> out;
       for (MessageBatch& batch : burst) encode(batch, &out);
       burst.clear();
@@ -494,6 +509,13 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         if (out[i].has_snapshot_chunk()) record_sent(out[i].snapshot_chunk());
       }
     }
+  }
+
+  // Releases the forward calls finished since the last time (link thread).
+  void release_finished_forwards() {
+    std::vector<std::shared_ptr<void>> calls;
+    std::lock_guard<std::mutex> lock(finished_forwards_->mu);
+    calls.swap(finished_forwards_->calls);
   }
 
   // Passes the book's entries on when they changed since the last time on
@@ -585,6 +607,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
   // The book version last passed on over the current stream (link thread).
   std::optional<std::uint64_t> gossiped_version_;
   std::atomic<std::int64_t> last_refusal_log_ns_{0};
+  const std::shared_ptr<FinishedForwards> finished_forwards_ = std::make_shared<FinishedForwards>();
   std::thread thread_;
   mutable std::mutex mu_;  // leaf: guards everything below
   std::condition_variable cv_;
