@@ -38,9 +38,10 @@ struct ChaosRunOptions {
   // Environment of every member (planted-bug runs).
   std::map<std::string, std::string> member_env;
   bool verbose = true;  // print totals to stdout
-  // See CheckOptions::judge_write_rejections (false in CI until the node's
-  // stale write validation is fixed; the soak's --strict sets it).
-  bool judge_write_rejections = false;
+  // See CheckOptions::judge_write_rejections. On everywhere since a 30-minute
+  // strict soak confirmed the fix of stale write validation (README.md); the
+  // soak's --lenient turns it off.
+  bool judge_write_rejections = true;
   // A planted fault that proves the checker end to end: after the workload
   // stopped, every member is killed, its data directory wiped, and the
   // cluster bootstrapped again empty, so every acknowledged write is lost.
