@@ -106,9 +106,10 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
   command.set_leader_time_ms(wall_clock_ms());
 
   const std::shared_ptr<const state::State> current = ctx_.current_state();
+  const bool has_request_id = !header.client_id().empty() && header.request_id() != 0;
   bool state_dependent_refusal = false;
   if (current) {
-    if (!header.client_id().empty() && header.request_id() != 0) {
+    if (has_request_id) {
       if (const ApplyOutcome* remembered =
               current->sessions.find(header.client_id(), header.request_id())) {
         return finish_now(c, answer_with(*remembered, response, current->revision()));
@@ -121,9 +122,15 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
     // A refusal that depends on the state (NOT_FOUND, ALREADY_EXISTS, a stale
     // epoch) is only answered from state that is known to be current: this
     // member's published state may lag, and even a leader may have been
-    // deposed without knowing it. So it is confirmed below after a
-    // linearizable read barrier, never answered from local state alone.
-    state_dependent_refusal = !valid.ok();
+    // deposed without knowing it. A request with an id goes through the log
+    // even then, so that its refusal is remembered in the client's session:
+    // an earlier attempt of the same request still on its way (sent to a
+    // member that stalled, then retried here) is then answered with that
+    // refusal instead of applying later (found by chaos_stop_test: a create
+    // refused here was applied afterwards from the stalled member). Without
+    // an id, the refusal is confirmed below after a linearizable read
+    // barrier, never answered from local state alone.
+    state_dependent_refusal = !valid.ok() && !has_request_id;
   }
   std::string bytes;
   if (!command.SerializeToString(&bytes)) {

@@ -211,6 +211,43 @@ struct ScenarioResult {
   CheckResult check;
 };
 
+// A fresh 3-member cluster of `binary` with the workload's topic set up.
+struct PlantedCluster {
+  e2e::ClusterOptions options;
+  std::unique_ptr<e2e::ProcessCluster> cluster;
+  std::vector<std::string> endpoints;  // every member's client address
+  milliseconds leader_wait{0};
+};
+
+// Starts `out`; false, with *trace saying why, when start or set-up failed.
+bool start_planted_cluster(const std::string& binary, const std::string& name, int port_base,
+                           PlantedCluster* out, std::string* trace) {
+  out->options.cluster_id = "planted-" + name;
+  out->options.binary = binary;
+  out->options.port_base_hint = port_base;
+  out->cluster = std::make_unique<e2e::ProcessCluster>(out->options);
+  e2e::ProcessCluster& cluster = *out->cluster;
+  std::string error;
+  if (!cluster.start_all(&error)) {
+    *trace = "start: " + error;
+    return false;
+  }
+  out->leader_wait = kStartupWait + milliseconds(4 * out->options.election_ms) + e2e::kSlack;
+  WorkloadOptions wo;
+  wo.cluster_id = out->options.cluster_id;
+  wo.clients = 1;
+  for (std::uint64_t id : cluster.ids()) {
+    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
+    out->endpoints.push_back(cluster.client_address(id));
+  }
+  Workload setup(wo, SteadyClock::now(), nullptr);
+  if (!cluster.wait_leader(out->leader_wait) || !setup.setup(milliseconds(30000), &error)) {
+    *trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
+    return false;
+  }
+  return true;
+}
+
 // The lease scenario on a fresh 3-member cluster of `binary`.
 // With `until_answered` a refused decisive read starts another attempt (the
 // planted build: a refusal means the lease had been cleared just before the
@@ -219,30 +256,12 @@ ScenarioResult lease_scenario(const std::string& binary, const std::string& name
                               bool until_answered) {
   ScenarioResult result;
   bool answered = false;
-  e2e::ClusterOptions co;
-  co.cluster_id = "planted-" + name;
-  co.binary = binary;
-  co.port_base_hint = port_base;
-  e2e::ProcessCluster cluster(co);
-  std::string error;
-  if (!cluster.start_all(&error)) {
-    result.trace = "start: " + error;
-    return result;
-  }
-  const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
-  WorkloadOptions wo;
-  wo.cluster_id = co.cluster_id;
-  wo.clients = 1;
-  std::vector<std::string> all;
-  for (std::uint64_t id : cluster.ids()) {
-    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
-    all.push_back(cluster.client_address(id));
-  }
-  Workload setup(wo, SteadyClock::now(), nullptr);
-  if (!cluster.wait_leader(leader_wait) || !setup.setup(milliseconds(30000), &error)) {
-    result.trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
-    return result;
-  }
+  PlantedCluster planted;
+  if (!start_planted_cluster(binary, name, port_base, &planted, &result.trace)) return result;
+  e2e::ProcessCluster& cluster = *planted.cluster;
+  const e2e::ClusterOptions& co = planted.options;
+  const milliseconds leader_wait = planted.leader_wait;
+  const std::vector<std::string>& all = planted.endpoints;
   Recorder rec(co.cluster_id, name + "-client");
   const std::string group = "planted-group";
   std::int64_t value = 0;
@@ -294,30 +313,12 @@ ScenarioResult lease_scenario(const std::string& binary, const std::string& name
 ScenarioResult ack_scenario(const std::string& binary, const std::string& name, int port_base,
                             bool until_acknowledged) {
   ScenarioResult result;
-  e2e::ClusterOptions co;
-  co.cluster_id = "planted-" + name;
-  co.binary = binary;
-  co.port_base_hint = port_base;
-  e2e::ProcessCluster cluster(co);
-  std::string error;
-  if (!cluster.start_all(&error)) {
-    result.trace = "start: " + error;
-    return result;
-  }
-  const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
-  WorkloadOptions wo;
-  wo.cluster_id = co.cluster_id;
-  wo.clients = 1;
-  std::vector<std::string> all;
-  for (std::uint64_t id : cluster.ids()) {
-    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
-    all.push_back(cluster.client_address(id));
-  }
-  Workload setup(wo, SteadyClock::now(), nullptr);
-  if (!cluster.wait_leader(leader_wait) || !setup.setup(milliseconds(30000), &error)) {
-    result.trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
-    return result;
-  }
+  PlantedCluster planted;
+  if (!start_planted_cluster(binary, name, port_base, &planted, &result.trace)) return result;
+  e2e::ProcessCluster& cluster = *planted.cluster;
+  const e2e::ClusterOptions& co = planted.options;
+  const milliseconds leader_wait = planted.leader_wait;
+  const std::vector<std::string>& all = planted.endpoints;
   Recorder rec(co.cluster_id, name + "-client");
   const std::string group = "planted-group";
   std::int64_t value = 0;
@@ -370,30 +371,12 @@ ScenarioResult ack_scenario(const std::string& binary, const std::string& name, 
 ScenarioResult double_apply_scenario(const std::string& binary, const std::string& name,
                                      int port_base) {
   ScenarioResult result;
-  e2e::ClusterOptions co;
-  co.cluster_id = "planted-" + name;
-  co.binary = binary;
-  co.port_base_hint = port_base;
-  e2e::ProcessCluster cluster(co);
-  std::string error;
-  if (!cluster.start_all(&error)) {
-    result.trace = "start: " + error;
-    return result;
-  }
-  const milliseconds leader_wait = kStartupWait + milliseconds(4 * co.election_ms) + e2e::kSlack;
-  WorkloadOptions wo;
-  wo.cluster_id = co.cluster_id;
-  wo.clients = 1;
-  std::vector<std::string> all;
-  for (std::uint64_t id : cluster.ids()) {
-    wo.endpoints[static_cast<int>(id)] = cluster.client_address(id);
-    all.push_back(cluster.client_address(id));
-  }
-  Workload setup(wo, SteadyClock::now(), nullptr);
-  if (!cluster.wait_leader(leader_wait) || !setup.setup(milliseconds(30000), &error)) {
-    result.trace = "set-up: " + error + "\n" + cluster.diagnostics(20);
-    return result;
-  }
+  PlantedCluster planted;
+  if (!start_planted_cluster(binary, name, port_base, &planted, &result.trace)) return result;
+  e2e::ProcessCluster& cluster = *planted.cluster;
+  const e2e::ClusterOptions& co = planted.options;
+  const milliseconds leader_wait = planted.leader_wait;
+  const std::vector<std::string>& all = planted.endpoints;
   Recorder rec(co.cluster_id, name + "-client");
   const std::string group = "planted-group";
   const auto leader = cluster.wait_leader(leader_wait);
@@ -425,6 +408,7 @@ ScenarioResult double_apply_scenario(const std::string& binary, const std::strin
     return result;
   }
   std::this_thread::sleep_for(milliseconds(co.heartbeat_ms * 3));
+  std::string error;
   cluster.kill(follower);
   if (!cluster.start(follower, false, false, &error) ||
       !applied_at_least(follower, first_revision)) {

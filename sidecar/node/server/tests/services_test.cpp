@@ -214,6 +214,35 @@ TEST_F(ServicesTest, DuplicateCreateIsAlreadyExists) {
   EXPECT_NE(s.error_message().find("orders"), std::string::npos) << s.error_message();
 }
 
+// A refusal is final for its request id: it goes through the log and is
+// remembered in the client's session, so the same request arriving again
+// later (an earlier attempt that was held up at a stalled member while the
+// client retried elsewhere) gets the same refusal even though the command
+// would now succeed. Answered from a read barrier alone, it was not
+// remembered, and the late attempt created the topic after the client had
+// been told it was not created (chaos_stop_test found it).
+TEST_F(ServicesTest, RefusalIsFinalForItsRequestIdEvenWhenTheStateChangesLater) {
+  v1::CreateTopicResponse resp;
+  ASSERT_TRUE(create_topic("orders", &resp).ok());
+  constexpr std::uint64_t kRefusedRequest = 7000;
+  grpc::Status refused = create_topic("orders", &resp, kRefusedRequest);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << refused.error_message();
+
+  v1::DeleteTopicRequest del;
+  *del.mutable_header() = header(0);
+  del.set_name("orders");
+  v1::DeleteTopicResponse deleted;
+  ASSERT_TRUE(metadata_stub_->DeleteTopic(context().get(), del, &deleted).ok());
+
+  // The late copy of the refused request.
+  const grpc::Status late = create_topic("orders", &resp, kRefusedRequest);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::ALREADY_EXISTS) << late.error_message();
+  v1::GetTopicResponse got;
+  EXPECT_EQ(get_topic("orders", v1::CONSISTENCY_LINEARIZABLE, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "the refused request created the topic after all";
+}
+
 TEST_F(ServicesTest, RetriedWriteGetsItsOriginalAnswer) {
   v1::CreateTopicResponse first, second;
   ASSERT_TRUE(create_topic("orders", &first, 1000).ok());
