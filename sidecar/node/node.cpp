@@ -354,31 +354,33 @@ RequestStatus with_leader_hint(RequestStatus status, const NodeStatus& s) {
   return status;
 }
 
-// Replies for requests the node gives up on; `stopping` picks the message.
+// The answer to a request the node gives up on: UNAVAILABLE while it shuts
+// down, else DEADLINE_EXCEEDED with `deadline_message`.
+RequestStatus gave_up(const NodeShared& shared, std::string deadline_message) {
+  RequestStatus status;
+  if (shared.stopping.load(std::memory_order_acquire)) {
+    status.code = kUnavailable;
+    status.message = "the node is shutting down";
+  } else {
+    status.code = kDeadlineExceeded;
+    status.message = std::move(deadline_message);
+  }
+  return status;
+}
+
 ProposeReply propose_deadline_reply(const NodeShared& shared) {
   ProposeReply reply;
-  if (shared.stopping.load(std::memory_order_acquire)) {
-    reply.status.code = kUnavailable;
-    reply.status.message = "the node is shutting down";
-  } else {
-    reply.status.code = kDeadlineExceeded;
-    reply.status.message = "the write was not applied before the deadline (it may still be)";
-  }
-  reply.status = with_leader_hint(reply.status, *std::atomic_load(&shared.status));
+  reply.status = with_leader_hint(
+      gave_up(shared, "the write was not applied before the deadline (it may still be)"),
+      *std::atomic_load(&shared.status));
   return reply;
 }
 
 ReadBarrierReply read_deadline_reply(const NodeShared& shared, Consistency level) {
   ReadBarrierReply reply;
-  if (shared.stopping.load(std::memory_order_acquire)) {
-    reply.status.code = kUnavailable;
-    reply.status.message = "the node is shutting down";
-  } else {
-    reply.status.code = kDeadlineExceeded;
-    reply.status.message = level == Consistency::kLease
-                               ? "the leader did not apply up to its commit index in time"
-                               : "the read index was not confirmed before the deadline";
-  }
+  reply.status = gave_up(shared, level == Consistency::kLease
+                                     ? "the leader did not apply up to its commit index in time"
+                                     : "the read index was not confirmed before the deadline");
   return reply;
 }
 

@@ -26,12 +26,9 @@
 // guarded by one leaf mutex that is never held while writing or calling out.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
