@@ -37,6 +37,17 @@ class WipedMemberBootstrapTest : public LifecycleTest {
   }
   // A member that is neither the leader nor `other`.
   static std::uint64_t follower_other_than(std::uint64_t leader) { return leader == 3 ? 2 : 3; }
+  // The scenario needs a member the cluster KNOWS: wait until `observer` has
+  // recorded `member`'s incarnation (a member that started last may not have
+  // been heard from yet when the first writes commit on the other two).
+  void wait_known_by(std::uint64_t observer, std::uint64_t member) const {
+    const std::string heard = "member " + std::to_string(observer) + " first heard from member " +
+                              std::to_string(member) + " ";
+    ASSERT_TRUE(ProcessCluster::wait_until(
+        [&] { return log_of(observer).find(heard) != std::string::npos; }, election_bound()))
+        << "member " << observer << " never heard from member " << member << ":\n"
+        << log_of(observer);
+  }
 };
 
 TEST_F(WipedMemberBootstrapTest, OldIdWithInitialMembersRefusesToBootstrapASecondCluster) {
@@ -47,6 +58,7 @@ TEST_F(WipedMemberBootstrapTest, OldIdWithInitialMembersRefusesToBootstrapASecon
   const auto leader = cluster_->wait_leader(election_bound());
   ASSERT_TRUE(leader);
   const std::uint64_t wiped = follower_other_than(*leader);
+  ASSERT_NO_FATAL_FAILURE(wait_known_by(*leader, wiped));
   cluster_->kill(wiped);
   std::filesystem::remove_all(cluster_->data_dir(wiped));
 
@@ -86,6 +98,7 @@ TEST_F(WipedMemberBootstrapTest, OldIdWithJoinIsRefusedByItsPeersAndNeverCatches
   const auto leader = cluster_->wait_leader(election_bound());
   ASSERT_TRUE(leader);
   const std::uint64_t wiped = follower_other_than(*leader);
+  ASSERT_NO_FATAL_FAILURE(wait_known_by(*leader, wiped));
   cluster_->kill(wiped);
   std::filesystem::remove_all(cluster_->data_dir(wiped));
 
