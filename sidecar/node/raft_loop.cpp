@@ -411,7 +411,7 @@ void RaftLoop::handle_admin(AdminItem& item) {
 
 void RaftLoop::handle_snapshot_taken(SnapshotTakenItem& item) {
   const raft::Index index = item.snapshot.meta.index;
-  const raft::Index newest = std::max(cache_->snapshot().meta.index, local_snapshot_submitted_);
+  const raft::Index newest = std::max(cache_->snapshot_meta().index, local_snapshot_submitted_);
   if (index <= newest) {
     if (item.done) {
       AdminReply reply;
@@ -434,14 +434,14 @@ void RaftLoop::handle_snapshot_taken(SnapshotTakenItem& item) {
 
 void RaftLoop::finish_local_snapshot(const raft::Snapshot& snapshot, const AdminCallback& done) {
   const raft::Index index = snapshot.meta.index;
-  if (index > cache_->snapshot().meta.index) {
+  if (index > cache_->snapshot_meta().index) {
     cache_->create_snapshot(index, snapshot.meta.conf, snapshot.data);
     const std::uint64_t margin = shared_->options.compaction_margin;
     if (index > margin && index - margin >= cache_->first_index()) cache_->compact(index - margin);
   }
   if (done) {
     AdminReply reply;
-    reply.detail = "snapshot at index " + std::to_string(cache_->snapshot().meta.index);
+    reply.detail = "snapshot at index " + std::to_string(cache_->snapshot_meta().index);
     done(std::move(reply));
   }
 }
@@ -756,7 +756,7 @@ void RaftLoop::publish_status(const raft::Status& status) {
   s->commit = status.commit;
   s->applied = shared_->applied.load(std::memory_order_acquire);
   s->last_index = status.last_index;
-  s->snapshot_index = cache_->snapshot().meta.index;
+  s->snapshot_index = cache_->snapshot_meta().index;
   s->transferring_to = status.lead_transferee;
   const std::int64_t now = health::monotonic_ns();
   s->lease_valid = now < shared_->lease_until_ns.load(std::memory_order_acquire);

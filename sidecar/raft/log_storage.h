@@ -60,6 +60,9 @@ class MemoryStorage final : public LogStorage {
   Index first_index() const override;
   Index last_index() const override;
   Snapshot snapshot() const override { return snapshot_; }
+  // The latest snapshot's index, term and configuration, without copying its
+  // data (which holds the whole state machine).
+  const SnapshotMeta& snapshot_meta() const { return snapshot_.meta; }
 
   void set_hard_state(const HardState& hs) { hard_state_ = hs; }
   // Appends entries, discarding any stored entries at the first new index and
