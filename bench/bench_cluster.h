@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,5 +38,10 @@ struct ProcessUsage {
   double rss_mb = 0;
 };
 ProcessUsage process_usage(pid_t pid);
+
+// CPU seconds (user + system) of each thread of `pid` by thread name, the
+// numbered ones merged ("peer-2" and "peer-3" count as "peer-N"). Threads
+// that ended are missing (their time is in process_usage only).
+std::map<std::string, double> thread_cpu_seconds(pid_t pid);
 
 }  // namespace raftmeta::bench

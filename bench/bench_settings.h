@@ -17,7 +17,7 @@ struct BenchSettings {
   std::chrono::milliseconds round{3000};
   std::vector<int> write_clients = {1, 16, 64, 256};
   std::vector<int> read_clients = {1, 64};
-  int failover_reps = 5;
+  int failover_reps = 15;  // timeouts are random in [1, 2) x election: a median needs a dozen
   int stall_reps = 3;
   int apply_stall_ms = 10000;  // raftmeta-node --apply-stall-ms (its default)
   int heartbeat_ms = 100;      // both systems

@@ -1,6 +1,8 @@
 #include "bench/load_suite.h"
 
 #include <iostream>
+#include <map>
+#include <vector>
 
 #include "bench/closed_loop.h"
 #include "bench/latency_summary.h"
@@ -14,9 +16,19 @@ double cpu_seconds(BenchCluster& cluster) {
   return total;
 }
 
+// CPU seconds of all members by thread name (see thread_cpu_seconds).
+std::map<std::string, double> cpu_by_thread(BenchCluster& cluster) {
+  std::map<std::string, double> total;
+  for (int id : cluster.members()) {
+    for (const auto& [name, seconds] : thread_cpu_seconds(cluster.pid(id))) total[name] += seconds;
+  }
+  return total;
+}
+
 struct RoundFigures {
   LoadResult load;
   double cpu_per_1000 = 0;
+  std::map<std::string, double> cpu_per_1000_by_thread;
 };
 
 bool run_one(const BenchSettings& settings, SystemUnderTest sut, Operation op, int clients,
@@ -33,13 +45,20 @@ bool run_one(const BenchSettings& settings, SystemUnderTest sut, Operation op, i
   options.duration = settings.round;
   // The CPU window includes the warm-up and drain; so does the count.
   const double cpu_before = cpu_seconds(*sut.cluster);
+  const auto threads_before = cpu_by_thread(*sut.cluster);
   out->load = run_closed_loop(*sut.driver, op, channel, options);
   const double cpu_after = cpu_seconds(*sut.cluster);
+  const auto threads_after = cpu_by_thread(*sut.cluster);
   const double seconds_total =
       std::chrono::duration<double>(settings.warmup + settings.round).count();
   // Scale the window's count up to the whole run the CPU was measured over.
   const double writes_total = out->load.throughput * seconds_total;
   out->cpu_per_1000 = writes_total > 0 ? (cpu_after - cpu_before) / writes_total * 1000.0 : 0;
+  for (const auto& [name, after] : threads_after) {
+    const auto before = threads_before.find(name);
+    const double used = after - (before == threads_before.end() ? 0.0 : before->second);
+    if (writes_total > 0 && used > 0) out->cpu_per_1000_by_thread[name] = used / writes_total * 1000.0;
+  }
   std::cerr << "  " << sut.cluster->name() << " " << operation_name(op) << " c=" << clients << ": "
             << static_cast<long>(out->load.throughput) << "/s p50 " << out->load.latency.p50_ms
             << " ms p99 " << out->load.latency.p99_ms << " ms"
@@ -69,7 +88,24 @@ nlohmann::json median_of(const std::vector<RoundFigures>& rounds, const std::str
                       {"p999_ms", median(p999)}, {"throughput_rounds", tput},
                       {"errors", errors}};
   if (!first_error.empty()) j["first_error"] = first_error;
-  if (with_cpu) j["cpu_s_per_1000"] = median(cpu);
+  if (with_cpu) {
+    j["cpu_s_per_1000"] = median(cpu);
+    // Per thread name, the median over the rounds (a round where a thread
+    // used no measurable time counts as 0).
+    std::map<std::string, std::vector<double>> by_thread;
+    for (const auto& r : rounds) {
+      for (const auto& [name, _] : r.cpu_per_1000_by_thread) by_thread[name];
+    }
+    for (auto& [name, values] : by_thread) {
+      for (const auto& r : rounds) {
+        const auto it = r.cpu_per_1000_by_thread.find(name);
+        values.push_back(it == r.cpu_per_1000_by_thread.end() ? 0.0 : it->second);
+      }
+    }
+    nlohmann::json threads = nlohmann::json::object();
+    for (const auto& [name, values] : by_thread) threads[name] = median(values);
+    j["cpu_s_per_1000_by_thread"] = std::move(threads);
+  }
   return j;
 }
 

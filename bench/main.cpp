@@ -59,12 +59,17 @@ nlohmann::json resources(BenchCluster& cluster, const nlohmann::json& rows) {
   j["leader_rss_mb"] = leader ? process_usage(cluster.pid(*leader)).rss_mb : 0.0;
   j["max_rss_mb"] = max_rss;
   nlohmann::json cpu = nlohmann::json::object();
+  nlohmann::json by_thread = nlohmann::json::object();
   for (const auto& row : rows) {
     if (row["workload"] != "write") continue;
-    cpu[std::to_string(row["clients"].get<int>())] =
-        row[cluster.name()].value("cpu_s_per_1000", 0.0);
+    const std::string clients = std::to_string(row["clients"].get<int>());
+    cpu[clients] = row[cluster.name()].value("cpu_s_per_1000", 0.0);
+    if (row[cluster.name()].contains("cpu_s_per_1000_by_thread")) {
+      by_thread[clients] = row[cluster.name()]["cpu_s_per_1000_by_thread"];
+    }
   }
   j["cpu_s_per_1000_writes"] = cpu;
+  j["cpu_s_per_1000_writes_by_thread"] = by_thread;
   return j;
 }
 

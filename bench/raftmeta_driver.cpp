@@ -129,6 +129,10 @@ std::unique_ptr<RequestSlot> RaftmetaDriver::make_slot(
         [](v1::CommitOffsetsRequest* r) {
           auto* h = r->mutable_header();
           h->set_request_id(h->request_id() + 1);
+          // One request in flight per client id: each acknowledges every
+          // earlier one, so the cluster keeps one outcome per client (what a
+          // broker that sets first_unacknowledged costs it).
+          h->set_first_unacknowledged(h->request_id());
           r->mutable_offsets(0)->set_offset(static_cast<std::int64_t>(h->request_id()));
         });
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -26,6 +27,39 @@ std::string ms_list(const nlohmann::json& reps) {
     out += fixed(v.get<double>(), 0);
   }
   return out;
+}
+
+// raftmeta's CPU per 1,000 writes by thread name over the 3 members, one
+// column per write row: where the time goes (the thread names are the
+// node's: raft-loop, apply-loop, storage-writer, peer-N senders, gRPC's).
+std::string thread_cpu_table(const nlohmann::json& raftmeta, const std::vector<int>& clients) {
+  if (!raftmeta.contains("cpu_s_per_1000_writes_by_thread") || clients.empty()) return "";
+  const auto& by = raftmeta["cpu_s_per_1000_writes_by_thread"];
+  std::map<std::string, double> total;  // thread -> sum over the columns (for the order)
+  for (const int n : clients) {
+    const std::string key = std::to_string(n);
+    if (!by.contains(key)) continue;
+    for (const auto& [name, v] : by[key].items()) total[name] += v.get<double>();
+  }
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& [name, sum] : total) order.emplace_back(-sum, name);
+  std::sort(order.begin(), order.end());
+  std::ostringstream md;
+  md << "\n| raftmeta CPU seconds per 1,000 writes by thread (3 members) |";
+  for (const int n : clients) md << " " << n << " clients |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < clients.size(); ++i) md << "---:|";
+  md << "\n";
+  for (const auto& [_, name] : order) {
+    md << "| " << name << " |";
+    for (const int n : clients) {
+      const std::string key = std::to_string(n);
+      const double v = by.contains(key) ? by[key].value(name, 0.0) : 0.0;
+      md << " " << fixed(v, 3) << " |";
+    }
+    md << "\n";
+  }
+  return md.str();
 }
 
 }  // namespace
@@ -135,6 +169,7 @@ std::string render_markdown(const nlohmann::json& r) {
        << fixed(num(res["raftmeta"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " | "
        << fixed(num(res["etcd"]["cpu_s_per_1000_writes"], clients.c_str()), 3) << " |\n";
   }
+  md << thread_cpu_table(res["raftmeta"], cpu_clients);
   return md.str();
 }
 

@@ -77,6 +77,13 @@ TEST(BenchSmoke, BothSystemsMeasuredEndToEnd) {
     EXPECT_GT(r["resources"][sys]["max_rss_mb"].get<double>(), 0) << sys;
     EXPECT_GT(r["resources"][sys]["cpu_s_per_1000_writes"]["16"].get<double>(), 0) << sys;
   }
+  // raftmeta's CPU by thread is reported (which threads used a measurable
+  // share in so short a run varies; clock ticks are 10 ms).
+  const auto& threads = r["resources"]["raftmeta"]["cpu_s_per_1000_writes_by_thread"]["16"];
+  ASSERT_TRUE(threads.is_object()) << r["resources"].dump();
+  double threads_sum = 0;
+  for (const auto& [_, v] : threads.items()) threads_sum += v.get<double>();
+  EXPECT_GT(threads_sum, 0) << threads.dump();
   const auto& dataset = r["resources"]["raftmeta"]["dataset"];
   EXPECT_EQ(dataset["topics"].get<int>(), 50) << dataset.dump();
   EXPECT_GT(dataset["max_rss_mb"].get<double>(), 0) << dataset.dump();
@@ -88,6 +95,7 @@ TEST(BenchSmoke, BothSystemsMeasuredEndToEnd) {
   const std::string md = read_file(md_path);
   EXPECT_NE(md.find("| write | 16 |"), std::string::npos) << md;
   EXPECT_NE(md.find("leader SIGKILL"), std::string::npos) << md;
+  EXPECT_NE(md.find("raftmeta CPU seconds per 1,000 writes by thread"), std::string::npos) << md;
 
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -101,6 +101,13 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
   if (grpc::Status s = check_cluster_id(header.cluster_id(), ctx_.cluster_id); !s.ok()) {
     return finish_now(c, s);
   }
+  if (header.first_unacknowledged() > header.request_id()) {
+    return finish_now(c, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "header.first_unacknowledged (" +
+                                          std::to_string(header.first_unacknowledged()) +
+                                          ") must not exceed header.request_id (" +
+                                          std::to_string(header.request_id()) + ")"));
+  }
   *command.mutable_header() = header;
   command.mutable_header()->set_cluster_id(ctx_.cluster_id);
   command.set_leader_time_ms(wall_clock_ms());
@@ -113,6 +120,13 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
       if (const ApplyOutcome* remembered =
               current->sessions.find(header.client_id(), header.request_id())) {
         return finish_now(c, answer_with(*remembered, response, current->revision()));
+      }
+      // The floor only rises, so a lagging state cannot make this wrong.
+      if (current->sessions.acknowledged(header.client_id(), header.request_id())) {
+        return finish_now(c, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                          "request " + std::to_string(header.request_id()) +
+                                              " was already answered and acknowledged by this "
+                                              "client; a late copy is not applied again"));
       }
     }
     const state::CommandStatus valid = state::validate(command, *current);

@@ -1,5 +1,7 @@
 #include "sidecar/node/state/client_sessions.h"
 
+#include <algorithm>
+
 namespace raftmeta::state {
 
 const node::ApplyOutcome* ClientSessions::find(const std::string& client_id,
@@ -10,17 +12,26 @@ const node::ApplyOutcome* ClientSessions::find(const std::string& client_id,
   return outcome == nullptr ? nullptr : outcome->get();
 }
 
+bool ClientSessions::acknowledged(const std::string& client_id, std::uint64_t request_id) const {
+  const auto* session = by_client_.find(client_id);
+  return session != nullptr && request_id < (*session)->acknowledged_below;
+}
+
 void ClientSessions::remember(const std::string& client_id, std::uint64_t request_id,
-                              std::uint64_t revision, node::ApplyOutcome outcome,
-                              const SessionLimits& limits) {
+                              std::uint64_t first_unacknowledged, std::uint64_t revision,
+                              node::ApplyOutcome outcome, const SessionLimits& limits) {
   auto next = std::make_shared<ClientSession>();
   if (const auto* existing = by_client_.find(client_id)) {
     *next = **existing;
     by_revision_.erase({next->last_revision, client_id});
   }
   next->last_revision = revision;
+  next->acknowledged_below =
+      std::max(next->acknowledged_below, std::min(first_unacknowledged, request_id));
   next->outcomes.set(request_id, std::make_shared<const node::ApplyOutcome>(std::move(outcome)));
-  while (next->outcomes.size() > limits.max_requests_per_client) {
+  while (!next->outcomes.empty() &&
+         (next->outcomes.size() > limits.max_requests_per_client ||
+          next->outcomes.begin().key() < next->acknowledged_below)) {
     next->outcomes.erase(next->outcomes.begin().key());
   }
   by_revision_.set({revision, client_id}, true);

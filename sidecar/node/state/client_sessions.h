@@ -9,7 +9,12 @@
 //    than the current revision is forgotten;
 //  - at most `max_clients` clients are kept; beyond that the one with the
 //    oldest latest write is forgotten.
-// A request id that is no longer remembered is applied like a new request.
+//  - a client that says which of its ids it will not send again
+//    (RequestHeader.first_unacknowledged) has the outcomes below that id
+//    forgotten at once, and a late copy of such an id is refused (see
+//    acknowledged()).
+// A request id that is no longer remembered and not below the client's
+// acknowledged floor is applied like a new request.
 //
 // A value type with structural sharing (persistent maps): copying it is O(1),
 // a remembered write costs O(log n). Part of the snapshot.
@@ -36,6 +41,8 @@ struct SessionLimits {
 
 struct ClientSession {
   std::uint64_t last_revision = 0;
+  // Every request id below this was acknowledged by the client.
+  std::uint64_t acknowledged_below = 0;
   PersistentMap<std::uint64_t, std::shared_ptr<const node::ApplyOutcome>> outcomes;
 };
 
@@ -46,9 +53,16 @@ class ClientSessions {
   // The remembered outcome of (client_id, request_id), or nullptr.
   const node::ApplyOutcome* find(const std::string& client_id, std::uint64_t request_id) const;
 
-  // Remembers an outcome of a write applied at `revision`, then applies the
-  // bounds above.
-  void remember(const std::string& client_id, std::uint64_t request_id, std::uint64_t revision,
+  // Whether the client already acknowledged (client_id, request_id): it said
+  // it would not send that id again, so a copy arriving now is a late one.
+  bool acknowledged(const std::string& client_id, std::uint64_t request_id) const;
+
+  // Remembers an outcome of a write applied at `revision`, raises the
+  // client's acknowledged floor to `first_unacknowledged` (never above
+  // `request_id`; 0 leaves it) and forgets the outcomes below it, then
+  // applies the bounds above.
+  void remember(const std::string& client_id, std::uint64_t request_id,
+                std::uint64_t first_unacknowledged, std::uint64_t revision,
                 node::ApplyOutcome outcome, const SessionLimits& limits);
 
   // Forgets clients whose latest write is older than the retention window

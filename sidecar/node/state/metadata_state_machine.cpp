@@ -44,6 +44,16 @@ node::ApplyOutcome MetadataStateMachine::apply(raft::Index index, raft::Term /*t
     if (const node::ApplyOutcome* original = working_.sessions.find(client_id, request_id)) {
       return *original;
     }
+    if (working_.sessions.acknowledged(client_id, request_id)) {
+      // A late copy of a request the client already had its answer to (it
+      // said so with first_unacknowledged): nobody waits for this answer,
+      // and applying it again would apply it twice.
+      return {kFailedPrecondition,
+              "request " + std::to_string(request_id) + " of client '" + client_id +
+                  "' was already answered and acknowledged by the client; a late copy is "
+                  "not applied again",
+              {}};
+    }
   }
 
   node::ApplyOutcome outcome;
@@ -58,7 +68,8 @@ node::ApplyOutcome MetadataStateMachine::apply(raft::Index index, raft::Term /*t
   outcome.message = std::move(status.message);
   if (!status.ok()) outcome.response.clear();
   if (deduplicated) {
-    working_.sessions.remember(client_id, request_id, index, outcome, options_.sessions);
+    working_.sessions.remember(client_id, request_id, command.header().first_unacknowledged(),
+                               index, outcome, options_.sessions);
   }
   return outcome;
 }

@@ -27,6 +27,7 @@ std::string encode_snapshot(const State& state) {
     v1::ClientSession* session = snapshot.add_clients();
     session->set_client_id(it.key());
     session->set_last_revision(it.value()->last_revision);
+    session->set_acknowledged_below(it.value()->acknowledged_below);
     const auto& outcomes = it.value()->outcomes;
     for (auto o = outcomes.begin(); o != outcomes.end(); ++o) {
       v1::RememberedOutcome* remembered = session->add_outcomes();
@@ -97,6 +98,7 @@ bool decode_snapshot(std::string_view data, State* out, std::string* error) {
     }
     ClientSession session;
     session.last_revision = client.last_revision();
+    session.acknowledged_below = client.acknowledged_below();
     for (auto& o : *client.mutable_outcomes()) {
       node::ApplyOutcome outcome;
       outcome.code = o.code();

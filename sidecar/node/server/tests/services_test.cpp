@@ -243,6 +243,45 @@ TEST_F(ServicesTest, RefusalIsFinalForItsRequestIdEvenWhenTheStateChangesLater) 
       << "the refused request created the topic after all";
 }
 
+// RequestHeader.first_unacknowledged over the API: a floor above the
+// request's own id is a malformed request; a late copy of an acknowledged
+// request is refused (not applied, not answered with another outcome).
+TEST_F(ServicesTest, AcknowledgedRequestsAreNotAppliedAgain) {
+  auto create = [&](const std::string& name, std::uint64_t id, std::uint64_t first_unacknowledged) {
+    v1::CreateTopicRequest req;
+    *req.mutable_header() = header(id);
+    req.mutable_header()->set_first_unacknowledged(first_unacknowledged);
+    req.set_name(name);
+    req.set_partitions(1);
+    req.set_replication_factor(1);
+    v1::CreateTopicResponse resp;
+    return metadata_stub_->CreateTopic(context().get(), req, &resp);
+  };
+  const grpc::Status malformed = create("ahead", 8000, 8001);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(malformed.error_message().find("first_unacknowledged"), std::string::npos)
+      << malformed.error_message();
+
+  ASSERT_TRUE(create("first", 8001, 8001).ok());
+  ASSERT_TRUE(create("second", 8002, 8002).ok());  // acknowledges 8001
+  v1::DeleteTopicRequest del;
+  *del.mutable_header() = header(8003);  // this client's ids below 8002 are spent
+  del.set_name("first");
+  v1::DeleteTopicResponse deleted;
+  ASSERT_TRUE(metadata_stub_->DeleteTopic(context().get(), del, &deleted).ok());
+
+  const grpc::Status late = create("first", 8001, 8001);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << late.error_message();
+  EXPECT_NE(late.error_message().find("already answered"), std::string::npos)
+      << late.error_message();
+  v1::GetTopicResponse got;
+  EXPECT_EQ(get_topic("first", v1::CONSISTENCY_LINEARIZABLE, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "the late copy of an acknowledged request created the topic again";
+  // The unacknowledged 8002 still gets its original answer.
+  EXPECT_TRUE(create("second", 8002, 8002).ok());
+}
+
 TEST_F(ServicesTest, RetriedWriteGetsItsOriginalAnswer) {
   v1::CreateTopicResponse first, second;
   ASSERT_TRUE(create_topic("orders", &first, 1000).ok());

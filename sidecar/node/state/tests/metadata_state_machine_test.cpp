@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "sidecar/node/state/snapshot_codec.h"
 #include "sidecar/node/state/tests/test_commands.h"
 #include "sidecar/node/state/validation.h"
 
@@ -417,6 +418,50 @@ TEST(StateMachineTest, RememberedRequestsAreBoundedPerClient) {
   EXPECT_NE(sessions.find("c", 5), nullptr);
   // Forgotten: applied again (and fails, the group exists).
   EXPECT_EQ(h.run(with_header(create_group("g1"), "c", 1)).code, kAlreadyExists);
+}
+
+// RequestHeader.first_unacknowledged: the client says which ids it will not
+// send again; their outcomes are forgotten and a late copy is refused
+// rather than applied a second time.
+TEST(StateMachineTest, AcknowledgedRequestsAreForgottenAndTheirLateCopiesRefused) {
+  Harness h;
+  auto acknowledging = [](v1::Command c, std::uint64_t id, std::uint64_t first_unacknowledged) {
+    c = with_header(std::move(c), "c", id);
+    c.mutable_header()->set_first_unacknowledged(first_unacknowledged);
+    return c;
+  };
+  ASSERT_EQ(h.run(acknowledging(create_group("g"), 1, 1)).code, kOk);
+  ASSERT_EQ(h.run(acknowledging(delete_group("g"), 2, 2)).code, kOk);
+  // Request 1 was acknowledged by request 2: forgotten; 2 is remembered.
+  EXPECT_EQ(h.state()->sessions.find("c", 1), nullptr);
+  ASSERT_NE(h.state()->sessions.find("c", 2), nullptr);
+  EXPECT_TRUE(h.state()->sessions.acknowledged("c", 1));
+  EXPECT_FALSE(h.state()->sessions.acknowledged("c", 2));
+
+  // A late copy of request 1 would create the group again; it is refused.
+  const auto revision = h.state()->revision();
+  const auto late = h.run(acknowledging(create_group("g"), 1, 1));
+  EXPECT_EQ(late.code, kFailedPrecondition) << late.message;
+  EXPECT_NE(late.message.find("already answered"), std::string::npos) << late.message;
+  EXPECT_EQ(h.state()->revision(), revision + 1);  // the entry was applied, as a refusal
+  EXPECT_FALSE(h.state()->find_group("g"));
+  // A retry of the unacknowledged request 2 still gets its outcome.
+  EXPECT_EQ(h.run(acknowledging(delete_group("g"), 2, 2)).code, kOk);
+
+  // A floor above the request's own id is clamped to it: request 3 cannot
+  // acknowledge request 5 before it was even sent.
+  ASSERT_EQ(h.run(acknowledging(create_group("g3"), 3, 9)).code, kOk);
+  EXPECT_TRUE(h.state()->sessions.acknowledged("c", 2));
+  EXPECT_FALSE(h.state()->sessions.acknowledged("c", 3));
+  EXPECT_EQ(h.run(acknowledging(create_group("g5"), 5, 3)).code, kOk);
+
+  // The floor is part of the snapshot.
+  State restored;
+  std::string error;
+  ASSERT_TRUE(decode_snapshot(encode_snapshot(*h.state()), &restored, &error)) << error;
+  EXPECT_TRUE(restored.sessions.acknowledged("c", 2));
+  EXPECT_FALSE(restored.sessions.acknowledged("c", 3));
+  EXPECT_NE(restored.sessions.find("c", 3), nullptr);
 }
 
 TEST(StateMachineTest, IdleClientsExpireByRevisionAndByCount) {
