@@ -21,6 +21,8 @@ namespace raftmeta::node {
 namespace {
 
 constexpr int kInitialBackoffMs = 100;
+// How often an idle peer stream checks that its connection is still there.
+constexpr std::chrono::milliseconds kIdleStreamCheck{200};
 // How long stop() lets gRPC finish in-flight calls before cancelling them.
 constexpr auto kServerShutdownGrace = std::chrono::milliseconds(1000);
 // Forward handlers look at cancellation this often while they wait.
@@ -438,12 +440,14 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
     while (true) {
       release_finished_forwards();
       std::shared_ptr<v1::Raft::Stub> stub;
+      std::shared_ptr<grpc::Channel> channel;
       grpc::ClientContext context;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopped_) return;
         // A new channel per connection attempt: the name is resolved again.
-        stub_ = v1::Raft::NewStub(make_channel(address_, options_));
+        channel = make_channel(address_, options_);
+        stub_ = v1::Raft::NewStub(channel);
         stub = stub_;
         reconnect_ = false;
         context_ = &context;
@@ -451,7 +455,7 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
       v1::StreamSummary summary;
       gossiped_version_.reset();  // a new stream starts with the book
       std::unique_ptr<grpc::ClientWriter<v1::RaftBatch>> writer = stub->Stream(&context, &summary);
-      const bool ok = pump(writer.get());
+      const bool ok = pump(writer.get(), channel.get());
       writer->WritesDone();
       const grpc::Status status = writer->Finish();
       {
@@ -487,15 +491,28 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   // Writes queued batches until the stream breaks (false) or the link must
   // reconnect or stop (true).
-  bool pump(grpc::ClientWriter<v1::RaftBatch>* writer) {
+  bool pump(grpc::ClientWriter<v1::RaftBatch>* writer, grpc::Channel* channel) {
     std::deque<MessageBatch> burst;
+    int idle_checks_not_ready = 0;
     while (true) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopped_ || reconnect_ || !queue_.empty(); });
+        const bool woken = cv_.wait_for(lock, kIdleStreamCheck, [&] {
+          return stopped_ || reconnect_ || !queue_.empty();
+        });
         if (stopped_ || reconnect_) return true;
-        burst.swap(queue_);
+        if (woken) burst.swap(queue_);
       }
+      if (burst.empty()) {
+        // Idle. A stream whose connection failed or dropped only says so at
+        // its next write, and that write's message (a vote, an answer to a
+        // pre-vote) would be lost: an election seconds after a peer came
+        // back failed a round that way. An open stream needs a READY
+        // connection; notice a lost one now and reconnect while idle.
+        if (connection_lost(channel, &idle_checks_not_ready)) return false;
+        continue;
+      }
+      idle_checks_not_ready = 0;
       release_finished_forwards();
       std::vector<v1::RaftBatch> out;
       for (MessageBatch& batch : burst) encode(batch, &out);
@@ -508,6 +525,22 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
         if (!writer->Write(out[i], write_options)) return false;
         if (out[i].has_snapshot_chunk()) record_sent(out[i].snapshot_chunk());
       }
+    }
+  }
+
+  // Whether the stream's connection is gone: failed or shut down, or idle
+  // (the state after a drop) on two checks in a row (a brand-new channel may
+  // not have left idle at the first check).
+  static bool connection_lost(grpc::Channel* channel, int* idle_checks) {
+    switch (channel->GetState(/*try_to_connect=*/false)) {
+      case GRPC_CHANNEL_TRANSIENT_FAILURE:
+      case GRPC_CHANNEL_SHUTDOWN:
+        return true;
+      case GRPC_CHANNEL_IDLE:
+        return ++*idle_checks >= 2;
+      default:
+        *idle_checks = 0;
+        return false;
     }
   }
 
