@@ -269,18 +269,20 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", s.value_size, "bytes per written value")->capture_default_str();
   app.add_option("--rounds", s.rounds, "rounds per figure (median)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000));
   app.add_option("--warmup-ms", warmup_ms, "warm-up before each measured round")
       ->capture_default_str();
   app.add_option("--round-ms", round_ms, "measured length of each round")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000));
   app.add_option("--write-clients", s.write_clients, "outstanding writers per write row")
       ->capture_default_str()
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000));
   app.add_option("--read-clients", s.read_clients, "outstanding readers per read row")
       ->capture_default_str()
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000));
   app.add_option("--failover-reps", s.failover_reps, "leader SIGKILLs per system")
       ->capture_default_str();
   app.add_option("--stall-reps", s.stall_reps, "apply-loop stalls of the raftmeta leader (0: skip)")
@@ -296,14 +298,14 @@ int main(int argc, char** argv) {
   app.add_option("--probe-interval-ms", probe_interval_ms,
                  "one recovery-probe write per this many ms")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000));
   raftmeta::bench::DatasetSize dataset;
   app.add_option("--dataset-topics", dataset.topics,
                  "topics of the resource data set loaded into raftmeta at the end (0: skip)")
       ->capture_default_str();
   app.add_option("--dataset-partitions", dataset.partitions, "partitions per data-set topic")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000));
   app.add_option("--dataset-offsets", dataset.offsets, "committed offsets of the data set")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
