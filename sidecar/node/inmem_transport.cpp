@@ -1,5 +1,7 @@
 #include "sidecar/node/inmem_transport.h"
 
+#include <algorithm>
+
 namespace raftmeta::node {
 namespace {
 
@@ -97,6 +99,17 @@ bool InMemoryTransport::send(MessageBatch batch) {
   if (!target) return false;
   std::shared_lock<std::shared_mutex> lock(target->mu);
   if (target->handler == nullptr) return false;
+  const bool has_snapshot = std::any_of(batch.messages.begin(), batch.messages.end(),
+                                        [](const raft::Message& m) { return m.snapshot.has_value(); });
+  if (has_snapshot) {
+    int left = network_->snapshots_to_drop_.load();
+    while (left > 0 && !network_->snapshots_to_drop_.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left > 0) {
+      network_->snapshots_dropped_.fetch_add(1);
+      return true;  // "sent", never delivered
+    }
+  }
   target->handler->on_batch(std::move(batch));
   network_->delivered_.fetch_add(1, std::memory_order_relaxed);
   return true;

@@ -37,6 +37,10 @@ class InMemoryNetwork {
   void heal();
   // Number of batches delivered so far (tests use it to see traffic flow).
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  // The next `count` batches that carry a snapshot are lost after send()
+  // reported them sent, as when the receiver's inbox is full.
+  void drop_snapshots(int count) { snapshots_to_drop_.store(count); }
+  std::uint64_t snapshots_dropped() const { return snapshots_dropped_.load(); }
 
  private:
   friend class InMemoryTransport;
@@ -56,6 +60,8 @@ class InMemoryNetwork {
   std::set<std::pair<raft::NodeId, raft::NodeId>> cut_;
   std::set<raft::NodeId> isolated_;
   std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<int> snapshots_to_drop_{0};
+  std::atomic<std::uint64_t> snapshots_dropped_{0};
 };
 
 class InMemoryTransport final : public Transport {

@@ -22,6 +22,9 @@ constexpr raft::Index kPromoteMaxLagEntries = 256;
 constexpr std::int64_t kBacklogPollNs = 2'000'000;
 // Readies taken per turn before the loop goes back to its inbox.
 constexpr int kMaxReadiesPerTurn = 8;
+// Election timeouts a leader waits for a follower's answer to a snapshot
+// after its last chunk went out before sending it again.
+constexpr int kSnapshotAnswerElections = 10;
 // Heartbeat rounds remembered for the lease.
 constexpr std::size_t kMaxRounds = 64;
 // Writes submitted and not yet durable beyond which the loop stops taking
@@ -137,6 +140,7 @@ void RaftLoop::turn() {
   }
   raft::Status status = raw_->status();
   check_step_aside(status);
+  check_snapshot_answers(status);
   update_lease(status);
   for (int i = 0;
        i < kMaxReadiesPerTurn && raw_->has_ready() && writer_->in_flight() < kMaxWritesInFlight;
@@ -670,6 +674,49 @@ void RaftLoop::note_committed_conf_change(const raft::Entry& entry) {
   } else if (change->type == raft::ConfChangeType::kRemove) {
     forget_peer(change->node_id);
   }
+}
+
+// The core sends a follower a snapshot and then waits for its answer; it
+// sends again only when told the snapshot failed. A transport failure says so
+// (send()), but a snapshot lost after it was handed over (the receiver's
+// inbox was full, or the receiver restarted while restoring it) would leave
+// the follower waiting for ever. So the leader reports the snapshot failed
+// when no answer came for kSnapshotAnswerElections election timeouts after
+// the last chunk went out, and the core sends it again.
+void RaftLoop::check_snapshot_answers(const raft::Status& status) {
+  if (status.role != raft::Role::kLeader) {
+    snapshot_wait_since_ns_.clear();
+    return;
+  }
+  const std::int64_t now = health::monotonic_ns();
+  const std::int64_t limit =
+      ms_to_ns(static_cast<std::int64_t>(kSnapshotAnswerElections) * shared_->options.election_ms);
+  std::map<raft::NodeId, std::int64_t> waiting;
+  std::vector<SnapshotTransfer> transfers;
+  bool transfers_read = false;
+  for (const raft::PeerProgress& p : status.progress) {
+    if (p.state != "snapshot") continue;
+    const auto it = snapshot_wait_since_ns_.find(p.id);
+    std::int64_t since = it == snapshot_wait_since_ns_.end() ? now : it->second;
+    if (now - since > limit) {
+      // A transfer still moving is not lost: count from its last chunk.
+      if (!transfers_read) {
+        transfers = shared_->transport->snapshot_transfers();
+        transfers_read = true;
+      }
+      for (const SnapshotTransfer& t : transfers) {
+        if (t.outgoing && t.peer == p.id) since = std::max(since, t.updated_ns);
+      }
+    }
+    if (now - since > limit) {
+      spdlog::warn("member {} has not answered the snapshot sent to it for {} ms; sending it again",
+                   p.id, (now - since) / 1'000'000);
+      raw_->report_snapshot(p.id, false);
+      continue;
+    }
+    waiting[p.id] = since;
+  }
+  snapshot_wait_since_ns_ = std::move(waiting);
 }
 
 void RaftLoop::check_step_aside(const raft::Status& status) {

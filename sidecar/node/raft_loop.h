@@ -72,6 +72,7 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
   void note_committed_conf_change(const raft::Entry& entry);
   void update_lease(const raft::Status& status);
   void check_step_aside(const raft::Status& status);
+  void check_snapshot_answers(const raft::Status& status);
   void publish_status(const raft::Status& status);
   void forward(ForwardRequest request, Deadline deadline,
                std::function<void(ForwardResponse)> done);
@@ -98,6 +99,9 @@ class RaftLoop : public std::enable_shared_from_this<RaftLoop> {
   std::map<raft::NodeId, std::string> peers_;             // peer addresses
   std::map<raft::NodeId, std::string> client_addresses_;  // learned from traffic
   std::map<raft::NodeId, std::int64_t> last_contact_ns_;
+  // Leader: since when each follower in snapshot state has waited (monotonic
+  // ns; moved on by chunks going out), see check_snapshot_answers.
+  std::map<raft::NodeId, std::int64_t> snapshot_wait_since_ns_;
   raft::SoftState soft_;
   raft::Term lease_term_ = 0;
   // Heartbeat rounds started in this term and when their Ready was taken.

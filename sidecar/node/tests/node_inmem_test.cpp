@@ -218,6 +218,38 @@ TEST(NodeInMemory, LearnerCatchesUpThroughInstallSnapshotThenPromoteAndRemove) {
   ASSERT_TRUE(w.status.ok());
 }
 
+// A snapshot lost after the transport took it (the receiver's inbox was
+// full) must not leave the follower waiting for ever: the leader sends it
+// again when no answer came for 10 election timeouts (raft_loop.cpp,
+// kSnapshotAnswerElections).
+TEST(NodeInMemory, ASnapshotLostAfterItWasSentIsSentAgain) {
+  TestCluster c(3, /*snapshot_entries=*/50);
+  c.start_all();
+  const raft::NodeId leader = c.wait_for_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::Index last = 0;
+  for (int i = 0; i < 200; ++i) {
+    ProposeReply r = c.write(leader, set("k" + std::to_string(i), std::to_string(i)));
+    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    last = r.index;
+  }
+  const Deadline until = after(kElectionBound);
+  while (Clock::now() < until && c.node(leader).status()->snapshot_index == 0) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_GT(c.node(leader).status()->snapshot_index, 0u);
+
+  c.network().drop_snapshots(1);
+  c.start(4, /*join=*/true);
+  AdminReply added = c.node(leader).add_learner(4, TestCluster::address(4), after(kElectionBound));
+  ASSERT_TRUE(added.status.ok()) << added.status.message;
+  constexpr std::chrono::milliseconds kAnswerWait{10 * kElectionMs};
+  ASSERT_TRUE(c.wait_applied(4, last, kAnswerWait + kElectionBound))
+      << "the learner never caught up after its first snapshot was lost";
+  EXPECT_EQ(c.network().snapshots_dropped(), 1u);  // so the one it restored was sent again
+  EXPECT_EQ(c.kv(4).current()->data.at("k199"), "199");
+}
+
 TEST(NodeInMemory, PromoteIsRefusedForAMemberThatIsNotALearner) {
   TestCluster c(3);
   c.start_all();
