@@ -57,7 +57,8 @@ bool run_one(const BenchSettings& settings, SystemUnderTest sut, Operation op, i
   for (const auto& [name, after] : threads_after) {
     const auto before = threads_before.find(name);
     const double used = after - (before == threads_before.end() ? 0.0 : before->second);
-    if (writes_total > 0 && used > 0) out->cpu_per_1000_by_thread[name] = used / writes_total * 1000.0;
+    if (writes_total > 0 && used > 0)
+      out->cpu_per_1000_by_thread[name] = used / writes_total * 1000.0;
   }
   std::cerr << "  " << sut.cluster->name() << " " << operation_name(op) << " c=" << clients << ": "
             << static_cast<long>(out->load.throughput) << "/s p50 " << out->load.latency.p50_ms

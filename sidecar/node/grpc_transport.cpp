@@ -497,9 +497,8 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
     while (true) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        const bool woken = cv_.wait_for(lock, kIdleStreamCheck, [&] {
-          return stopped_ || reconnect_ || !queue_.empty();
-        });
+        const bool woken = cv_.wait_for(lock, kIdleStreamCheck,
+                                        [&] { return stopped_ || reconnect_ || !queue_.empty(); });
         if (stopped_ || reconnect_) return true;
         if (woken) burst.swap(queue_);
       }

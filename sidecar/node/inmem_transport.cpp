@@ -99,8 +99,9 @@ bool InMemoryTransport::send(MessageBatch batch) {
   if (!target) return false;
   std::shared_lock<std::shared_mutex> lock(target->mu);
   if (target->handler == nullptr) return false;
-  const bool has_snapshot = std::any_of(batch.messages.begin(), batch.messages.end(),
-                                        [](const raft::Message& m) { return m.snapshot.has_value(); });
+  const bool has_snapshot =
+      std::any_of(batch.messages.begin(), batch.messages.end(),
+                  [](const raft::Message& m) { return m.snapshot.has_value(); });
   if (has_snapshot) {
     int left = network_->snapshots_to_drop_.load();
     while (left > 0 && !network_->snapshots_to_drop_.compare_exchange_weak(left, left - 1)) {

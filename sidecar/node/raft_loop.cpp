@@ -10,6 +10,7 @@
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/forwarding.h"
 #include "sidecar/node/node_snapshot.h"
+#include "sidecar/raft/progress.h"
 
 namespace raftmeta::node {
 namespace {
@@ -695,7 +696,7 @@ void RaftLoop::check_snapshot_answers(const raft::Status& status) {
   std::vector<SnapshotTransfer> transfers;
   bool transfers_read = false;
   for (const raft::PeerProgress& p : status.progress) {
-    if (p.state != "snapshot") continue;
+    if (p.state != raft::to_string(raft::ProgressState::kSnapshot)) continue;
     const auto it = snapshot_wait_since_ns_.find(p.id);
     std::int64_t since = it == snapshot_wait_since_ns_.end() ? now : it->second;
     if (now - since > limit) {

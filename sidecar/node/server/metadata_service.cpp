@@ -6,6 +6,7 @@
 #include "raftmeta/v1/state.pb.h"
 #include "sidecar/health/metrics.h"
 #include "sidecar/node/server/grpc_status.h"
+#include "sidecar/node/state/client_sessions.h"
 #include "sidecar/node/state/state.h"
 #include "sidecar/node/state/validation.h"
 
@@ -124,9 +125,8 @@ grpc::ServerUnaryReactor* MetadataService::write(grpc::CallbackServerContext* c,
       // The floor only rises, so a lagging state cannot make this wrong.
       if (current->sessions.acknowledged(header.client_id(), header.request_id())) {
         return finish_now(c, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                          "request " + std::to_string(header.request_id()) +
-                                              " was already answered and acknowledged by this "
-                                              "client; a late copy is not applied again"));
+                                          state::ClientSessions::late_copy_refusal(
+                                              header.client_id(), header.request_id())));
       }
     }
     const state::CommandStatus valid = state::validate(command, *current);

@@ -17,6 +17,13 @@ bool ClientSessions::acknowledged(const std::string& client_id, std::uint64_t re
   return session != nullptr && request_id < (*session)->acknowledged_below;
 }
 
+std::string ClientSessions::late_copy_refusal(const std::string& client_id,
+                                              std::uint64_t request_id) {
+  return "request " + std::to_string(request_id) + " of client '" + client_id +
+         "' was already answered and acknowledged by the client; a late copy is not applied "
+         "again";
+}
+
 void ClientSessions::remember(const std::string& client_id, std::uint64_t request_id,
                               std::uint64_t first_unacknowledged, std::uint64_t revision,
                               node::ApplyOutcome outcome, const SessionLimits& limits) {
@@ -29,9 +36,8 @@ void ClientSessions::remember(const std::string& client_id, std::uint64_t reques
   next->acknowledged_below =
       std::max(next->acknowledged_below, std::min(first_unacknowledged, request_id));
   next->outcomes.set(request_id, std::make_shared<const node::ApplyOutcome>(std::move(outcome)));
-  while (!next->outcomes.empty() &&
-         (next->outcomes.size() > limits.max_requests_per_client ||
-          next->outcomes.begin().key() < next->acknowledged_below)) {
+  while (!next->outcomes.empty() && (next->outcomes.size() > limits.max_requests_per_client ||
+                                     next->outcomes.begin().key() < next->acknowledged_below)) {
     next->outcomes.erase(next->outcomes.begin().key());
   }
   by_revision_.set({revision, client_id}, true);

@@ -56,6 +56,9 @@ class ClientSessions {
   // Whether the client already acknowledged (client_id, request_id): it said
   // it would not send that id again, so a copy arriving now is a late one.
   bool acknowledged(const std::string& client_id, std::uint64_t request_id) const;
+  // The refusal such a late copy gets (FAILED_PRECONDITION), wherever it is
+  // caught: at the API from published state, or at apply.
+  static std::string late_copy_refusal(const std::string& client_id, std::uint64_t request_id);
 
   // Remembers an outcome of a write applied at `revision`, raises the
   // client's acknowledged floor to `first_unacknowledged` (never above

@@ -48,11 +48,7 @@ node::ApplyOutcome MetadataStateMachine::apply(raft::Index index, raft::Term /*t
       // A late copy of a request the client already had its answer to (it
       // said so with first_unacknowledged): nobody waits for this answer,
       // and applying it again would apply it twice.
-      return {kFailedPrecondition,
-              "request " + std::to_string(request_id) + " of client '" + client_id +
-                  "' was already answered and acknowledged by the client; a late copy is "
-                  "not applied again",
-              {}};
+      return {kFailedPrecondition, ClientSessions::late_copy_refusal(client_id, request_id), {}};
     }
   }
 

@@ -179,23 +179,29 @@ TEST(NodeInMemory, PartitionedLeaderIsReplacedAndCatchesUpAfterHeal) {
   EXPECT_EQ(c.kv(old_leader).current()->data.count("lost"), 0u);
 }
 
-TEST(NodeInMemory, LearnerCatchesUpThroughInstallSnapshotThenPromoteAndRemove) {
-  TestCluster c(3, /*snapshot_entries=*/50);
+// Starts `c`, writes k0..k199 through its leader and waits until the leader
+// compacted its log, so that a new member can only catch up by snapshot.
+void write_until_compacted(TestCluster& c, raft::NodeId* leader, raft::Index* last) {
   c.start_all();
-  const raft::NodeId leader = c.wait_for_leader();
-  ASSERT_NE(leader, raft::kNoNode);
-  raft::Index last = 0;
+  *leader = c.wait_for_leader();
+  ASSERT_NE(*leader, raft::kNoNode);
   for (int i = 0; i < 200; ++i) {
-    ProposeReply r = c.write(leader, set("k" + std::to_string(i), std::to_string(i)));
+    ProposeReply r = c.write(*leader, set("k" + std::to_string(i), std::to_string(i)));
     ASSERT_TRUE(r.status.ok()) << r.status.message;
-    last = r.index;
+    *last = r.index;
   }
-  // The leader compacted its log: a new member can only catch up by snapshot.
   const Deadline until = after(kElectionBound);
-  while (Clock::now() < until && c.node(leader).status()->snapshot_index == 0) {
+  while (Clock::now() < until && c.node(*leader).status()->snapshot_index == 0) {
     std::this_thread::sleep_for(milliseconds(10));
   }
-  ASSERT_GT(c.node(leader).status()->snapshot_index, 0u);
+  ASSERT_GT(c.node(*leader).status()->snapshot_index, 0u);
+}
+
+TEST(NodeInMemory, LearnerCatchesUpThroughInstallSnapshotThenPromoteAndRemove) {
+  TestCluster c(3, /*snapshot_entries=*/50);
+  raft::NodeId leader = raft::kNoNode;
+  raft::Index last = 0;
+  ASSERT_NO_FATAL_FAILURE(write_until_compacted(c, &leader, &last));
 
   c.start(4, /*join=*/true);
   AdminReply added = c.node(leader).add_learner(4, TestCluster::address(4), after(kElectionBound));
@@ -224,20 +230,9 @@ TEST(NodeInMemory, LearnerCatchesUpThroughInstallSnapshotThenPromoteAndRemove) {
 // kSnapshotAnswerElections).
 TEST(NodeInMemory, ASnapshotLostAfterItWasSentIsSentAgain) {
   TestCluster c(3, /*snapshot_entries=*/50);
-  c.start_all();
-  const raft::NodeId leader = c.wait_for_leader();
-  ASSERT_NE(leader, raft::kNoNode);
+  raft::NodeId leader = raft::kNoNode;
   raft::Index last = 0;
-  for (int i = 0; i < 200; ++i) {
-    ProposeReply r = c.write(leader, set("k" + std::to_string(i), std::to_string(i)));
-    ASSERT_TRUE(r.status.ok()) << r.status.message;
-    last = r.index;
-  }
-  const Deadline until = after(kElectionBound);
-  while (Clock::now() < until && c.node(leader).status()->snapshot_index == 0) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  ASSERT_GT(c.node(leader).status()->snapshot_index, 0u);
+  ASSERT_NO_FATAL_FAILURE(write_until_compacted(c, &leader, &last));
 
   c.network().drop_snapshots(1);
   c.start(4, /*join=*/true);
