@@ -604,11 +604,36 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
       pb->set_from_client_address(batch.from_client_address);
       pb->set_from_peer_address(batch.from_peer_address);
     };
+    // Plain messages share RaftBatches of at most max_message_bytes (the
+    // receiver's limit, and gRPC's 2 GB serialization limit far below it):
+    // one oversized batch would break the stream or abort the process.
+    const std::size_t budget = plain_batch_budget();
     v1::RaftBatch plain;
+    std::size_t plain_bytes = 0;
     stamp(&plain);
     for (raft::Message& message : batch.messages) {
       if (!message.snapshot) {
-        to_proto(message, plain.add_messages());
+        v1::RaftMessage pm;
+        to_proto(message, &pm);
+        const std::size_t bytes = pm.ByteSizeLong() + kPerMessageOverhead;
+        if (bytes > budget) {
+          // Cannot happen with the node's limits (entries per append are
+          // capped far below); dropping is what the network could do, and
+          // Raft resends.
+          if (refusal_log_due(last_oversize_log_ns_)) {
+            spdlog::error("dropping an oversized {} message for member {} ({} bytes, limit {})",
+                          raft::to_string(message.type), id_, bytes, budget);
+          }
+          continue;
+        }
+        if (plain_bytes + bytes > budget) {
+          out->push_back(std::move(plain));
+          plain = v1::RaftBatch();
+          stamp(&plain);
+          plain_bytes = 0;
+        }
+        *plain.add_messages() = std::move(pm);
+        plain_bytes += bytes;
         continue;
       }
       const std::string data = std::move(message.snapshot->data);
@@ -633,12 +658,23 @@ class GrpcTransport::PeerLink : public std::enable_shared_from_this<PeerLink> {
     if (plain.messages_size() > 0) out->push_back(std::move(plain));
   }
 
+  // Room for a batch's own fields and the incarnation book, and the length
+  // prefix of each repeated message.
+  static constexpr std::size_t kBatchHeadroom = 64u << 10;
+  static constexpr std::size_t kPerMessageOverhead = 16;
+  std::size_t plain_batch_budget() const {
+    return options_.max_message_bytes > 2 * kBatchHeadroom
+               ? options_.max_message_bytes - kBatchHeadroom
+               : options_.max_message_bytes / 2;
+  }
+
   const raft::NodeId id_;
   const GrpcTransportOptions& options_;
   const std::shared_ptr<const LocalIdentity> identity_;
   // The book version last passed on over the current stream (link thread).
   std::optional<std::uint64_t> gossiped_version_;
   std::atomic<std::int64_t> last_refusal_log_ns_{0};
+  std::atomic<std::int64_t> last_oversize_log_ns_{0};
   const std::shared_ptr<FinishedForwards> finished_forwards_ = std::make_shared<FinishedForwards>();
   std::thread thread_;
   mutable std::mutex mu_;  // leaf: guards everything below

@@ -75,7 +75,10 @@ class Progress {
   bool probe_sent = false;     // kProbe: an append is outstanding
   bool recent_active = false;  // heard from within the last election timeout
   bool voter = true;
-  std::uint64_t acked_round = 0;    // newest heartbeat round acknowledged this term
+  std::uint64_t acked_round = 0;  // newest heartbeat round acknowledged this term
+  // The heartbeat-tick round current when a heartbeat answer last let a lost
+  // append be resent (one resend per tick; Raft::handle_heartbeat_response).
+  std::uint64_t resend_round = 0;
   bool has_bootstrap_conf = false;  // acknowledged the bootstrap configuration
   // Leaving leader: first heartbeat round that told this member the commit
   // index covers our own removal, and whether it acknowledged that round.

@@ -206,6 +206,7 @@ class Raft {
   std::uint64_t round_ = 0;  // newest heartbeat round started (never reset)
   std::uint64_t lease_round_ = 0;
   std::uint64_t ready_round_ = 0;  // round to report in the next Ready
+  std::uint64_t tick_round_ = 0;   // newest round started by a heartbeat tick
   bool round_needed_ = false;
 
   // Outputs.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "sidecar/node/grpc_transport.h"
 #include "sidecar/node/peer_incarnation_book.h"
@@ -72,10 +73,12 @@ class GrpcPeerChecksTest : public ::testing::Test {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  static std::unique_ptr<GrpcTransport> transport(std::size_t chunk_bytes = 1u << 20) {
+  static std::unique_ptr<GrpcTransport> transport(std::size_t chunk_bytes = 1u << 20,
+                                                  std::size_t max_message_bytes = 64u << 20) {
     GrpcTransportOptions o;
     o.listen_address = "127.0.0.1:0";
     o.snapshot_chunk_bytes = chunk_bytes;
+    o.max_message_bytes = max_message_bytes;
     auto t = std::make_unique<GrpcTransport>(o);
     std::string error;
     EXPECT_TRUE(t->listen(&error)) << error;
@@ -285,6 +288,80 @@ TEST_F(GrpcPeerChecksTest, NobodyListeningMeansNoAnswersWithinTheBound) {
   EXPECT_TRUE(asker->hello({{1, gone_address}}, kCluster, 3, 0x33, milliseconds(1000)).empty());
   EXPECT_LT(Clock::now() - started, milliseconds(1000) + kSlack);
   asker->stop();
+}
+
+// One Ready may hold many appends for one member (a soak once produced
+// 2.5 GB, which aborted the process in protobuf's serializer). The link
+// splits them into stream messages under the receiver's limit and drops,
+// with an error, a single message that could never fit; the stream survives.
+TEST_F(GrpcPeerChecksTest, AManyMessageBatchIsSplitUnderTheMessageLimit) {
+  constexpr std::size_t kLimit = 512u << 10;
+  constexpr std::size_t kEntry = 100u << 10;
+  constexpr int kAppends = 10;  // about 1 MB in all: twice the limit
+  auto receiver = transport(1u << 20, kLimit);
+  RecordingHandler handler;
+  receiver->start(1, kCluster, &handler);
+  auto sender = transport(1u << 20, kLimit);
+  RecordingHandler unused;
+  sender->start(2, kCluster, &unused);
+  sender->set_peer(1, address(*receiver));
+
+  MessageBatch batch = heartbeat(2, 1);
+  batch.messages.clear();
+  for (int i = 1; i <= kAppends + 1; ++i) {
+    raft::Message m;
+    m.type = raft::MessageType::kAppend;
+    m.from = 2;
+    m.to = 1;
+    m.term = 5;
+    m.index = static_cast<raft::Index>(i);
+    // The middle one can never fit under the limit.
+    const std::size_t size = i == 6 ? kLimit + 1 : kEntry;
+    m.entries.push_back(raft::Entry{5, static_cast<raft::Index>(i), raft::EntryType::kNormal,
+                                    std::string(size, 'e')});
+    batch.messages.push_back(std::move(m));
+  }
+  auto received = [&] {
+    std::set<raft::Index> indexes;
+    for (const MessageBatch& b : handler.batches()) {
+      for (const raft::Message& m : b.messages) {
+        if (m.type == raft::MessageType::kAppend) indexes.insert(m.index);
+      }
+    }
+    return indexes;
+  };
+  const Deadline deadline = after(kSlack * 3);
+  // The link may still be connecting: resend until everything arrives.
+  while (Clock::now() < deadline && received().size() < kAppends) {
+    sender->send(batch);
+    const Deadline wait_until = after(milliseconds(500));
+    while (Clock::now() < wait_until && received().size() < kAppends) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  std::set<raft::Index> want;
+  for (int i = 1; i <= kAppends + 1; ++i) {
+    if (i != 6) want.insert(static_cast<raft::Index>(i));
+  }
+  EXPECT_EQ(received(), want);
+  std::size_t most = 0;
+  for (const MessageBatch& b : handler.batches()) {
+    std::size_t bytes = 0;
+    for (const raft::Message& m : b.messages) {
+      for (const raft::Entry& e : m.entries) bytes += e.data.size();
+    }
+    most = std::max(most, bytes);
+  }
+  EXPECT_LE(most, kLimit);
+  EXPECT_GE(handler.count(), 3u);  // about 1 MB cannot go in fewer pieces
+
+  // The stream still carries traffic.
+  send_until(*sender, 2, handler, handler.count() + 1, after(kSlack));
+  const std::vector<MessageBatch> got = handler.batches();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().messages.front().type, raft::MessageType::kHeartbeat);
+  sender->stop();
+  receiver->stop();
 }
 
 TEST_F(GrpcPeerChecksTest, ASnapshotSentInChunksIsCountedOnBothSides) {

@@ -81,6 +81,79 @@ TEST(FlowControl, ProposalOnAFollowerSaysWhoLeads) {
   EXPECT_EQ(r.leader_hint, 1u);
 }
 
+int appends_with_entries_delivered(Net& net, NodeId from, NodeId to) {
+  int n = 0;
+  for (const Message& m : net.delivered()) {
+    if (m.type == MessageType::kAppend && m.from == from && m.to == to && !m.entries.empty()) ++n;
+  }
+  return n;
+}
+
+// Reads start heartbeat rounds as often as once per loop turn. A member whose
+// appends go unanswered (its answers wait for its disk; heartbeat answers do
+// not) must not get the same entries again for every round it answers: a
+// soak saw a leader build 2.5 GB of repeated probes for one member in one
+// turn. Resends follow heartbeat ticks, once per tick.
+TEST(FlowControl, ReadRoundsDoNotMultiplyProbesToAMemberWhoseAppendsGoUnanswered) {
+  Net net(3, [](Config& c) { c.max_size_per_msg = 1000; });
+  net.campaign(1);
+  net.deliver_all();
+  net.isolate(3);
+  for (int i = 0; i < 20; ++i) net.propose(1, std::string(300, 'p'));
+  net.deliver_all();
+  // A new leader starts member 3 in probe state; its first probe is lost.
+  ASSERT_TRUE(net.transfer(1, 2));
+  net.deliver_all();
+  ASSERT_EQ(net.leader(), 2u);
+  net.heal();
+  net.drop(MessageType::kAppendResponse);
+  net.delivered().clear();
+  for (int i = 0; i < 50; ++i) {
+    net.read_index(2, "r" + std::to_string(i));
+    net.deliver_all();
+  }
+  int heartbeat_answers = 0;
+  for (const Message& m : net.delivered()) {
+    if (m.type == MessageType::kHeartbeatResponse && m.from == 3) ++heartbeat_answers;
+  }
+  EXPECT_GE(heartbeat_answers, 50);
+  EXPECT_EQ(appends_with_entries_delivered(net, 2, 3), 0);  // no tick yet: no resend
+
+  // One heartbeat tick lets exactly one resend through, however many rounds
+  // member 3 answers after it.
+  net.delivered().clear();
+  net.tick(2);  // heartbeat_tick is 1 in the scenario config: one tick round
+  for (int i = 0; i < 20; ++i) {
+    net.read_index(2, "s" + std::to_string(i));
+    net.deliver_all();
+  }
+  EXPECT_EQ(appends_with_entries_delivered(net, 2, 3), 1);
+
+  net.heal();  // answers flow again: member 3 catches up
+  net.tick_all(20);
+  EXPECT_EQ(net.app(3).data().size(), 20u);
+}
+
+// In replicate state an answered heartbeat frees one slot of a full window (an
+// append may have been lost); read rounds must not turn that into one extra
+// append per round, which would make the window meaningless.
+TEST(FlowControl, ReadRoundsDoNotOpenAFullWindow) {
+  Net net(3, [](Config& c) { c.max_inflight_msgs = 2; });
+  net.campaign(1);
+  net.deliver_all();
+  net.drop(MessageType::kAppendResponse);  // every append stays in flight
+  net.delivered().clear();
+  for (int i = 0; i < 30; ++i) {
+    net.propose(1, "w" + std::to_string(i));
+    net.read_index(1, "r" + std::to_string(i));
+    net.deliver_all();
+  }
+  EXPECT_EQ(appends_with_entries_delivered(net, 1, 2), 2);  // the window, nothing more
+  net.heal();
+  net.tick_all(40);
+  EXPECT_EQ(net.app(2).data().size(), 30u);
+}
+
 TEST(FlowControl, LostAppendsInAFullWindowAreRecoveredByHeartbeats) {
   Net net(3, [](Config& c) { c.max_inflight_msgs = 2; });
   net.campaign(1);
