@@ -17,6 +17,8 @@ v1::RequestHeader ClusterClient::next_header() {
   v1::RequestHeader h;
   h.set_cluster_id(cluster_id_);
   h.set_client_id(client_id_);
+  // One request at a time: earlier outcomes need not be kept.
+  h.set_first_unacknowledged(next_request_id_);
   h.set_request_id(next_request_id_++);
   return h;
 }

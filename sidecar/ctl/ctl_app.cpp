@@ -80,6 +80,9 @@ struct Session {
   void fill(v1::RequestHeader* header) {
     header->set_cluster_id(cluster_id);
     header->set_client_id(client_id);
+    // One request at a time: every earlier id was answered or given up,
+    // so the cluster need not keep its outcome.
+    header->set_first_unacknowledged(next_request_id);
     header->set_request_id(next_request_id++);
   }
   void fill(v1::ReadOptions* read) const {

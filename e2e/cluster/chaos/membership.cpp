@@ -49,6 +49,7 @@ void fill(v1::RequestHeader* header, const e2e::ProcessCluster& cluster, std::ui
   header->set_cluster_id(cluster.options().cluster_id);
   header->set_client_id("chaos-membership-" + cluster.options().cluster_id);
   header->set_request_id(++*request);
+  header->set_first_unacknowledged(*request);  // one request at a time
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ bool Workload::setup(milliseconds budget, std::string* error) {
   auto header = [&](v1::RequestHeader* h) {
     h->set_cluster_id(options_.cluster_id);
     h->set_client_id(setup_client);
+    h->set_first_unacknowledged(request_id);  // one request at a time
     h->set_request_id(request_id++);
   };
   // Brokers first: a topic needs registered brokers for its replicas.
@@ -253,6 +254,10 @@ void Workload::run_client(ClientState* c) {
     v1::RequestHeader header;
     header.set_cluster_id(options_.cluster_id);
     header.set_client_id(c->client_id);
+    // Each client has one operation in flight: every earlier id was answered
+    // or given up (an unknown outcome), and a late copy of one of those is
+    // refused rather than applied after this one.
+    header.set_first_unacknowledged(c->next_request_id);
     header.set_request_id(c->next_request_id++);
     v1::ReadOptions read;
     read.set_cluster_id(options_.cluster_id);

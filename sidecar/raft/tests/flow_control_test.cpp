@@ -7,9 +7,12 @@
 namespace raftmeta::raft::test {
 namespace {
 
-int appends_with_entries(Net& net, NodeId from, NodeId to) {
+// Appends carrying entries from `from` to `to` among `messages` (the queue or
+// the delivered ones).
+template <typename Messages>
+int appends_with_entries(const Messages& messages, NodeId from, NodeId to) {
   int n = 0;
-  for (const Message& m : net.queue()) {
+  for (const Message& m : messages) {
     if (m.type == MessageType::kAppend && m.from == from && m.to == to && !m.entries.empty()) ++n;
   }
   return n;
@@ -20,7 +23,7 @@ TEST(FlowControl, MaxInflightMsgsBoundsAppendsInFlight) {
   net.campaign(1);
   net.deliver_all();  // followers are in replicate state now
   for (int i = 0; i < 10; ++i) net.propose(1, "e" + std::to_string(i));
-  EXPECT_EQ(appends_with_entries(net, 1, 2), 2);
+  EXPECT_EQ(appends_with_entries(net.queue(), 1, 2), 2);
   net.deliver_all();  // acknowledgements free the window
   EXPECT_EQ(net.app(2).data().size(), 10u);
 }
@@ -30,7 +33,7 @@ TEST(FlowControl, MaxInflightBytesBoundsBytesInFlight) {
   net.campaign(1);
   net.deliver_all();
   for (int i = 0; i < 6; ++i) net.propose(1, std::string(600, 'b'));
-  EXPECT_EQ(appends_with_entries(net, 1, 2), 2);  // 600 + 600 >= 1000
+  EXPECT_EQ(appends_with_entries(net.queue(), 1, 2), 2);  // 600 + 600 >= 1000
   net.deliver_all();
   EXPECT_EQ(net.app(2).data().size(), 6u);
 }
@@ -81,14 +84,6 @@ TEST(FlowControl, ProposalOnAFollowerSaysWhoLeads) {
   EXPECT_EQ(r.leader_hint, 1u);
 }
 
-int appends_with_entries_delivered(Net& net, NodeId from, NodeId to) {
-  int n = 0;
-  for (const Message& m : net.delivered()) {
-    if (m.type == MessageType::kAppend && m.from == from && m.to == to && !m.entries.empty()) ++n;
-  }
-  return n;
-}
-
 // Reads start heartbeat rounds as often as once per loop turn. A member whose
 // appends go unanswered (its answers wait for its disk; heartbeat answers do
 // not) must not get the same entries again for every round it answers: a
@@ -117,7 +112,7 @@ TEST(FlowControl, ReadRoundsDoNotMultiplyProbesToAMemberWhoseAppendsGoUnanswered
     if (m.type == MessageType::kHeartbeatResponse && m.from == 3) ++heartbeat_answers;
   }
   EXPECT_GE(heartbeat_answers, 50);
-  EXPECT_EQ(appends_with_entries_delivered(net, 2, 3), 0);  // no tick yet: no resend
+  EXPECT_EQ(appends_with_entries(net.delivered(), 2, 3), 0);  // no tick yet: no resend
 
   // One heartbeat tick lets exactly one resend through, however many rounds
   // member 3 answers after it.
@@ -127,7 +122,7 @@ TEST(FlowControl, ReadRoundsDoNotMultiplyProbesToAMemberWhoseAppendsGoUnanswered
     net.read_index(2, "s" + std::to_string(i));
     net.deliver_all();
   }
-  EXPECT_EQ(appends_with_entries_delivered(net, 2, 3), 1);
+  EXPECT_EQ(appends_with_entries(net.delivered(), 2, 3), 1);
 
   net.heal();  // answers flow again: member 3 catches up
   net.tick_all(20);
@@ -148,7 +143,7 @@ TEST(FlowControl, ReadRoundsDoNotOpenAFullWindow) {
     net.read_index(1, "r" + std::to_string(i));
     net.deliver_all();
   }
-  EXPECT_EQ(appends_with_entries_delivered(net, 1, 2), 2);  // the window, nothing more
+  EXPECT_EQ(appends_with_entries(net.delivered(), 1, 2), 2);  // the window, nothing more
   net.heal();
   net.tick_all(40);
   EXPECT_EQ(net.app(2).data().size(), 30u);
