@@ -61,16 +61,19 @@ namespace raftmeta::raft {
 struct Config {
   NodeId id = kNoNode;
   int election_tick = 10;  // ticks without a leader's word before campaigning
-  int heartbeat_tick = 1;  // ticks between a leader's heartbeats
+  // Ticks between a leader's heartbeats. Also the pace of resending an append
+  // a live member did not answer: once per heartbeat tick, although reads
+  // start heartbeat rounds more often.
+  int heartbeat_tick = 1;
   std::uint64_t seed = 1;  // randomized election timeout in [election, 2*election)
   bool pre_vote = true;
   bool check_quorum = true;
   // Lease reads are offered only with check_quorum and a drift bound below the
   // election timeout; the bound itself is the caller's business (see above).
   bool lease_reads = true;
-  std::uint64_t max_size_per_msg = 1 << 20;        // bytes of entries per append
-  std::size_t max_inflight_msgs = 256;             // appends in flight per peer
-  std::uint64_t max_inflight_bytes = 32ull << 20;  // bytes in flight per peer
+  std::uint64_t max_size_per_msg = 1 << 20;           // bytes of entries per append
+  std::size_t max_inflight_msgs = 256;                // appends in flight per peer
+  std::uint64_t max_inflight_bytes = 32ull << 20;     // bytes in flight per peer
   std::uint64_t max_uncommitted_bytes = 64ull << 20;  // leader: refuse beyond
   // Highest index the application has already applied (on restart).
   Index applied = 0;
@@ -81,25 +84,25 @@ std::string_view to_string(Role role);
 
 enum class ProposeStatus : std::uint8_t {
   kOk = 0,
-  kNotLeader,      // leader_hint says who is (kNoNode if unknown)
-  kDropped,        // flow control: uncommitted bytes over the limit; retry later
-  kTransferring,   // a leader transfer is in flight
-  kConfPending,    // propose_conf_change: another change is not yet applied
-  kInvalid,        // propose_conf_change: refused by the configuration rules
+  kNotLeader,     // leader_hint says who is (kNoNode if unknown)
+  kDropped,       // flow control: uncommitted bytes over the limit; retry later
+  kTransferring,  // a leader transfer is in flight
+  kConfPending,   // propose_conf_change: another change is not yet applied
+  kInvalid,       // propose_conf_change: refused by the configuration rules
 };
 std::string_view to_string(ProposeStatus status);
 
 struct ProposeResult {
   ProposeStatus status = ProposeStatus::kOk;
   NodeId leader_hint = kNoNode;
-  Index index = 0;  // kOk: the index the entry got
-  Term term = 0;    // kOk: the term it got; it commits as (index, term) or not at all
+  Index index = 0;     // kOk: the index the entry got
+  Term term = 0;       // kOk: the term it got; it commits as (index, term) or not at all
   std::string reason;  // human-readable, for kInvalid/kConfPending
 };
 
 struct ReadState {
-  Index index = 0;       // linearizable once applied >= index
-  std::string context;   // as given to read_index()
+  Index index = 0;      // linearizable once applied >= index
+  std::string context;  // as given to read_index()
   bool operator==(const ReadState&) const = default;
 };
 
@@ -117,10 +120,10 @@ struct SoftState {
 };
 
 struct Ready {
-  std::optional<SoftState> soft_state;  // set when role or leader changed
-  std::optional<HardState> hard_state;  // set when it must be persisted
-  std::vector<Entry> entries;           // to persist (append)
-  std::optional<Snapshot> snapshot;     // to persist and restore
+  std::optional<SoftState> soft_state;      // set when role or leader changed
+  std::optional<HardState> hard_state;      // set when it must be persisted
+  std::vector<Entry> entries;               // to persist (append)
+  std::optional<Snapshot> snapshot;         // to persist and restore
   std::vector<Message> messages;            // may go before persistence
   std::vector<Message> persisted_messages;  // only after persistence
   std::vector<Entry> committed_entries;     // to apply, in order
@@ -135,7 +138,7 @@ struct PeerProgress {
   bool voter = true;
   Index match = 0;
   Index next = 0;
-  std::string state;       // "probe", "replicate", "snapshot"
+  std::string state;  // "probe", "replicate", "snapshot"
   bool recent_active = false;
   std::size_t inflight = 0;
 };
@@ -148,7 +151,7 @@ struct Status {
   NodeId leader = kNoNode;
   Index commit = 0;
   Index applied = 0;
-  Index persisted = 0;   // highest index the caller reported durable
+  Index persisted = 0;  // highest index the caller reported durable
   Index last_index = 0;
   Index first_index = 0;
   NodeId lead_transferee = kNoNode;
