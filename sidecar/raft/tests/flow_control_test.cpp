@@ -84,6 +84,15 @@ TEST(FlowControl, ProposalOnAFollowerSaysWhoLeads) {
   EXPECT_EQ(r.leader_hint, 1u);
 }
 
+// `n` reads on `leader`, each delivered with everything it causes: n
+// heartbeat rounds (contexts tag0, tag1, ...).
+void read_rounds(Net& net, NodeId leader, int n, const std::string& tag) {
+  for (int i = 0; i < n; ++i) {
+    net.read_index(leader, tag + std::to_string(i));
+    net.deliver_all();
+  }
+}
+
 // Reads start heartbeat rounds as often as once per loop turn. A member whose
 // appends go unanswered (its answers wait for its disk; heartbeat answers do
 // not) must not get the same entries again for every round it answers: a
@@ -103,10 +112,7 @@ TEST(FlowControl, ReadRoundsDoNotMultiplyProbesToAMemberWhoseAppendsGoUnanswered
   net.heal();
   net.drop(MessageType::kAppendResponse);
   net.delivered().clear();
-  for (int i = 0; i < 50; ++i) {
-    net.read_index(2, "r" + std::to_string(i));
-    net.deliver_all();
-  }
+  read_rounds(net, 2, 50, "r");
   int heartbeat_answers = 0;
   for (const Message& m : net.delivered()) {
     if (m.type == MessageType::kHeartbeatResponse && m.from == 3) ++heartbeat_answers;
@@ -118,10 +124,7 @@ TEST(FlowControl, ReadRoundsDoNotMultiplyProbesToAMemberWhoseAppendsGoUnanswered
   // member 3 answers after it.
   net.delivered().clear();
   net.tick(2);  // heartbeat_tick is 1 in the scenario config: one tick round
-  for (int i = 0; i < 20; ++i) {
-    net.read_index(2, "s" + std::to_string(i));
-    net.deliver_all();
-  }
+  read_rounds(net, 2, 20, "s");
   EXPECT_EQ(appends_with_entries(net.delivered(), 2, 3), 1);
 
   net.heal();  // answers flow again: member 3 catches up
